@@ -1,0 +1,125 @@
+"""`hpglass scatter`: one pattern (+ empty cell) → S(q), F(r), g(r), density, metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import InputError
+from ..io import atomic_write_text, integrate_image, read_pattern, write_table
+from ..scattering.config import make_config
+from ..scattering.pipeline import ScatterResult, process
+from .common import dumps, echo_json, err_console, handle_errors
+
+IMAGE_SUFFIXES = {".tif", ".tiff", ".edf", ".cbf", ".h5", ".nxs", ".mccd", ".img", ".mar3450", ".npy"}
+
+
+def load(path: Path, x_unit: str | None, wavelength: float | None, poni: Path | None, mask: Path | None,
+         frame: str = "pyfai"):
+    """A pattern file, or a 2D image integrated with --poni (``frame="dioptas"`` for Dioptas calibrations)."""
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        if poni is None:
+            raise InputError("this is a 2D image: give its pyFAI calibration with --poni", source=path)
+        return integrate_image(path, poni, mask=mask, unit="q_A", frame=frame)
+    return read_pattern(path, x_unit=x_unit, wavelength=wavelength)
+
+
+def write_outputs(result: ScatterResult, out: Path) -> dict[str, str]:
+    """sq.dat, fr.dat, gr.dat, result.json into ``out`` (atomic writes); returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    head = [f"hpglass scatter; composition {result.composition}; density {result.density_g_cm3:.4f} g/cm3; "
+            f"number density {result.number_density:.6f} atoms/A^3", f"sources: {result.sources}"]
+    files = {
+        "sq": write_table(out / "sq.dat", {"q_A-1": result.q, "S(q)": result.sq,
+                                           "S(q)_uncorrected": result.sq_uncorrected}, head),
+        "fr": write_table(out / "fr.dat", {"r_A": result.r, "F(r)_A-2": result.fr}, head + [
+            "F(r) = 4*pi*rho*r*(g(r)-1) = G(r) of PDFgetX3"]),
+        "gr": write_table(out / "gr.dat", {"r_A": result.r, "g(r)": result.gr, "RDF_atoms_per_A": result.rdf},
+                          head),
+    }
+    paths = {f"{k}_file": str(v) for k, v in files.items()}
+    summary = result.to_dict() | paths
+    paths["json_file"] = str(atomic_write_text(out / "result.json", dumps(summary | {"json_file": str(
+        out / "result.json")}) + "\n"))
+    return paths
+
+
+@handle_errors
+def scatter(
+    sample: Annotated[Path, typer.Argument(help="integrated pattern (.xy/.chi/.dat) or 2D image with --poni")],
+    composition: Annotated[str, typer.Option(help="chemical formula, e.g. Sb2Se3")],
+    wavelength: Annotated[Optional[float], typer.Option(help="X-ray wavelength, Å")] = None,
+    bkg: Annotated[Optional[Path], typer.Option(help="empty-cell background pattern")] = None,
+    bkg_scale: Annotated[float, typer.Option(help="background scale (start value with --refine-bkg)")] = 1.0,
+    refine_bkg: Annotated[bool, typer.Option("--refine-bkg", help="refine the background scale")] = False,
+    x_unit: Annotated[Optional[str], typer.Option(help="q | q_nm | 2theta, when the file does not say")] = None,
+    density: Annotated[Optional[float], typer.Option(help="density, g/cm³ (start value with --refine-density)")] = None,
+    refine_density: Annotated[bool, typer.Option("--refine-density", help="refine the density")] = False,
+    qmin: Annotated[Optional[float], typer.Option(help="lowest q used, Å⁻¹")] = None,
+    qmax: Annotated[Optional[float], typer.Option(help="highest q used, Å⁻¹")] = None,
+    r_cutoff: Annotated[Optional[float], typer.Option(help="r_min of the Eggert/Kaplow correction, Å")] = None,
+    iterations: Annotated[int, typer.Option(help="Eggert/Kaplow iterations on the final S(q)")] = 5,
+    normalization: Annotated[str, typer.Option(help="krogh-moe | fit")] = "krogh-moe",
+    extrapolation: Annotated[str, typer.Option(help="low-q extrapolation: linear | step | none")] = "linear",
+    s0: Annotated[Optional[float], typer.Option(help="S(q→0) (default: Laue limit)")] = None,
+    lorch: Annotated[bool, typer.Option("--lorch", help="Lorch window in F(r)")] = False,
+    no_kn: Annotated[bool, typer.Option("--no-kn", help="no Klein–Nishina factor on Compton")] = False,
+    r_max: Annotated[float, typer.Option(help="largest r of F(r), g(r), Å")] = 10.0,
+    poni: Annotated[Optional[Path], typer.Option(help="pyFAI calibration for 2D images")] = None,
+    mask: Annotated[Optional[Path], typer.Option(help="mask for 2D images")] = None,
+    frame: Annotated[str, typer.Option(help="image orientation of the .poni: pyfai | dioptas (flipped)")] = "pyfai",
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("scatter-out"),
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Reduce a diffraction pattern of a glass or liquid to S(q), F(r), g(r) and its density."""
+    pattern = load(sample, x_unit, wavelength, poni, mask, frame)
+    lam = wavelength if wavelength is not None else pattern.wavelength
+    background = None if bkg is None else load(bkg, x_unit, lam, poni, mask, frame)
+    cfg = make_config(
+        composition=composition, wavelength=lam, q_min=qmin, q_max=qmax, density=density,
+        refine_density=refine_density, bkg_scale=bkg_scale, refine_bkg=refine_bkg, normalization=normalization,
+        extrapolation=extrapolation, s0=s0, r_cutoff=r_cutoff, iterations=iterations, lorch=lorch,
+        kn_correction=not no_kn and lam is not None, r_max=r_max,
+    )
+    with err_console.status("reducing pattern …", spinner="dots") if not json_out else _null():
+        result = process(pattern, background, cfg)
+    paths = write_outputs(result, out)
+    summary = result.to_dict() | paths
+    if json_out:
+        echo_json(summary)
+        return
+    _print_summary(summary)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _fmt(v, err=None, unit=""):
+    if v is None:
+        return "—"
+    return f"{v:.4g} ± {err:.2g} {unit}".strip() if err is not None else f"{v:.4g} {unit}".strip()
+
+
+def _print_summary(s: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="hpglass scatter", show_header=False)
+    t.add_row("density", _fmt(s["density_g_cm3"], s["density_err_g_cm3"], "g/cm³"))
+    t.add_row("background scale", _fmt(s["bkg_scale"], s["bkg_scale_err"]))
+    t.add_row("principal peak q1", _fmt(s.get("q1_A-1"), s.get("q1_err_A-1"), "Å⁻¹"))
+    fsdp = s.get("fsdp")
+    t.add_row("FSDP", "none" if fsdp is None else _fmt(fsdp["position_A-1"], fsdp["position_err_A-1"], "Å⁻¹"))
+    t.add_row("r1", _fmt(s.get("r1_A"), s.get("r1_err_A"), "Å"))
+    t.add_row("coordination number", _fmt(s.get("cn")) + (f"  ({s['cn_method']})" if s.get("cn_method") else ""))
+    t.add_row("r_cutoff (Eggert)", _fmt(s["r_cutoff_A"], unit="Å"))
+    for k in ("sq_file", "fr_file", "gr_file", "json_file"):
+        t.add_row(k, s[k])
+    Console().print(t)

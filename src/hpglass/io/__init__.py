@@ -1,0 +1,19 @@
+"""Readers and writers at the edges (see DESIGN.md): patterns, 2D images, atomic text/table output.
+
+Domain packages never open files themselves; they go through these functions.
+"""
+
+from .atomic import atomic_path, atomic_write_bytes, atomic_write_text, format_table, write_table
+from .images import integrate_image
+from .patterns import normalize_x_unit, read_pattern
+
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "format_table",
+    "integrate_image",
+    "normalize_x_unit",
+    "read_pattern",
+    "write_table",
+]
