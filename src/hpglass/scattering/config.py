@@ -25,7 +25,7 @@ class ScatterConfig(BaseModel):
     refine_bkg: bool = False
     normalization: Literal["krogh-moe", "fit"] = "krogh-moe"
     fit_q_cut: float | None = Field(None, gt=0, description="lower q of the high-q fit (default 0.6 q_max)")
-    extrapolation: Literal["linear", "step", "none"] = "linear"
+    extrapolation: Literal["linear", "flat", "step", "none"] = "linear"
     s0: float | None = Field(None, description="S(q→0) for the extrapolation (default: Laue limit 1 − ⟨f²⟩/⟨f⟩²)")
     r_cutoff: float | None = Field(None, gt=0, description="r_min of the Eggert/Kaplow correction, Å (auto if unset)")
     iterations: int = Field(5, ge=0, le=200, description="Eggert/Kaplow iterations")

@@ -96,12 +96,25 @@ def refine_density(
 
     sys_rho = sys_bkg = 0.0
     if systematic:
-        alt = []
-        for factor in (0.9, 1.1):
-            other = Reducer(reducer.q, reducer.sample, reducer.bkg, reducer.config, reducer.r_cutoff * factor)
-            alt.append(_fit(other, names, rho, bkg, rho_bounds, bkg_bounds, alpha0=alpha)[:2])
-        sys_rho = abs(alt[1][0] - alt[0][0]) / 2.0 if refine_rho else 0.0
-        sys_bkg = abs(alt[1][1] - alt[0][1]) / 2.0 if refine_bkg else 0.0
+        cfg = reducer.config
+        pairs = [((cfg, reducer.r_cutoff * 0.9), (cfg, reducer.r_cutoff * 1.1))]
+        if cfg.s0 is None and cfg.extrapolation in ("linear", "flat"):
+            other = "flat" if cfg.extrapolation == "linear" else "linear"
+            pairs.append(((cfg, reducer.r_cutoff), (cfg.model_copy(update={"extrapolation": other}),
+                                                     reducer.r_cutoff)))
+        d_rho, d_bkg = [], []
+        for pair in pairs:
+            vals = []
+            for c, r_cut in pair:
+                if c is cfg and r_cut == reducer.r_cutoff:
+                    vals.append((rho, bkg))
+                    continue
+                other_red = Reducer(reducer.q, reducer.sample, reducer.bkg, c, r_cut)
+                vals.append(_fit(other_red, names, rho, bkg, rho_bounds, bkg_bounds, alpha0=alpha)[:2])
+            d_rho.append(abs(vals[1][0] - vals[0][0]) / 2.0)
+            d_bkg.append(abs(vals[1][1] - vals[0][1]) / 2.0)
+        sys_rho = float(np.hypot.reduce(d_rho)) if refine_rho else 0.0
+        sys_bkg = float(np.hypot.reduce(d_bkg)) if refine_bkg else 0.0
     return DensityFit(
         number_density=rho,
         number_density_err_stat=err.get("rho", 0.0),

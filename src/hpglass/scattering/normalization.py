@@ -83,7 +83,8 @@ def high_q_fit(
 def extend_to_zero(q: np.ndarray, sq: np.ndarray, s0: float, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
     """Prepend 0 … q_min with the first grid step: S(q) from s0 at q = 0 to the measured S(q_min).
 
-    ``linear``: straight line to S(q_min); ``step``: constant s0; ``none``: nothing added.
+    ``linear``: straight line to S(q_min); ``step``: constant s0; ``flat``: constant S(q_min) (s0 unused);
+    ``none``: nothing added.
     """
     q = np.asarray(q, dtype=float)
     if method == "none" or q[0] <= 0:
@@ -96,6 +97,8 @@ def extend_to_zero(q: np.ndarray, sq: np.ndarray, s0: float, method: str = "line
         s_low = s0 + (sq[0] - s0) * q_low / q[0]
     elif method == "step":
         s_low = np.full(q_low.shape, s0)
+    elif method == "flat":
+        s_low = np.full(q_low.shape, sq[0])
     else:
-        raise InputError(f"unknown extrapolation {method!r}; use linear, step or none", field="extrapolation")
+        raise InputError(f"unknown extrapolation {method!r}; use linear, flat, step or none", field="extrapolation")
     return np.concatenate((q_low, q)), np.concatenate((s_low, sq))

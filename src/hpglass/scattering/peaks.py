@@ -480,7 +480,11 @@ def first_sharp_diffraction_peak(
     if not (n_sigma >= 0 and min_prominence >= 0):
         raise InputError("n_sigma and min_prominence must be ≥ 0", field="n_sigma")
     if principal is None:
-        principal = principal_peak(q, sq, model="pseudo_voigt")
+        try:
+            principal = principal_peak(q, sq, model="pseudo_voigt")
+        except (InputError, ConvergenceError) as exc:
+            raise InputError(f"could not locate the principal peak to bound the FSDP search ({exc}); "
+                             "pass principal= (a PeakFit or a position in Å⁻¹)", field="principal") from None
     if isinstance(principal, PeakFit):
         q_top = principal.position - 0.5 * principal.fwhm
     else:
@@ -531,7 +535,7 @@ def first_sharp_diffraction_peak(
             pf, window = fit(new), new
         except (ConvergenceError, InputError):
             break
-    return replace(pf, prominence=float(prom[j]), prominence_threshold=threshold)
+    return replace(pf, prominence=float(prom[j]), prominence_threshold=float(threshold))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -558,7 +562,7 @@ def _first_shell(r, gr, r_range, smooth, min_height, n_sigma, min_prominence) ->
     gmax = float(gs[cand].max())
     noise = _noise_sigma(gr[(r >= lo) & (r <= hi)])
     auto = 0.05 * gmax if min_prominence is None else float(min_prominence)
-    threshold = max(auto, float(n_sigma) * np.sqrt(2.0) * gain * noise)
+    threshold = float(max(auto, float(n_sigma) * np.sqrt(2.0) * gain * noise))
     peaks, prom = _local_maxima(gs, threshold)
     ok = (ru[peaks] >= lo) & (ru[peaks] <= hi) & (gs[peaks] >= min_height * gmax)
     if not ok.any():
@@ -734,10 +738,13 @@ def coordination_number(
         rdf_peak = pf.position
         r_hi, factor = rdf_peak, 2.0
         pos_term = 2.0 * float(np.interp(rdf_peak, r, rdf)) * pf.position_err
-    w = _trapezoid_weights(r, r_lo, r_hi)
-    cn = factor * float(w @ rdf)
+    inner = (r > r_lo) & (r < r_hi)
+    nodes = np.concatenate([[r_lo], r[inner], [r_hi]])
+    values = np.concatenate([[np.interp(r_lo, r, rdf)], rdf[inner], [np.interp(r_hi, r, rdf)]])
+    cn = factor * float(np.trapezoid(values, nodes))
     cn_err = None
-    if rdf_err is not None:
+    if rdf_err is not None:  # the same trapezoid sum written as weights on the data points, for propagation
+        w = _trapezoid_weights(r, r_lo, r_hi)
         cn_err = float(np.hypot(factor * np.sqrt(np.sum((w * rdf_err) ** 2)), pos_term))
     return Coordination(cn=cn, cn_err=cn_err, r_lo=r_lo, r_hi=float(r_hi), method=method,
                         r_first_min=r_first_min, rdf_peak=rdf_peak, number_density=rho)

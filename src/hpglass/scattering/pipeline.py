@@ -107,10 +107,12 @@ def prepare(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> tupl
 
 
 def auto_r_cutoff(q: np.ndarray, intensity: np.ndarray, reducer: Reducer) -> float:
-    """AUTO_R_CUTOFF_FRACTION × the first F(r) maximum in 0.8–4 Å that reaches half the largest one there.
+    """AUTO_R_CUTOFF_FRACTION × the first maximum of F(r)/r = 4πρ[g(r) − 1] in 0.8–4 Å that reaches half
+    the largest one there.
 
-    F(r) comes from a high-q-fit S(q) through the Lorch window, which needs no density. "Half the largest"
-    skips termination ripples but keeps a weak first shell (Si–O in silicates is below the O–O/Mg–O peaks).
+    F(r) comes from a high-q-fit S(q) through the Lorch window, which needs no density. F/r rather than F
+    because F grows with r and would hide a short first shell (Si–O in silicates) behind the second;
+    "half the largest" skips termination ripples.
     """
     from scipy.signal import find_peaks
 
@@ -118,9 +120,9 @@ def auto_r_cutoff(q: np.ndarray, intensity: np.ndarray, reducer: Reducer) -> flo
     sq = faber_ziman_sq(intensity, alpha, reducer.sf, reducer.compton)
     qe, se = extend_to_zero(q, sq, reducer.s0, "linear")
     r = np.arange(0.8, 4.0, 0.01)
-    fr = f_of_r(qe, se, r, use_lorch=True)
-    idx, _ = find_peaks(fr, height=0.5 * fr.max())
-    first = int(idx[0]) if idx.size else int(np.argmax(fr))
+    h = f_of_r(qe, se, r, use_lorch=True) / r
+    idx, _ = find_peaks(h, height=h.min() + 0.5 * (h.max() - h.min()))
+    first = int(idx[0]) if idx.size else int(np.argmax(h))
     return float(AUTO_R_CUTOFF_FRACTION * r[first])
 
 
