@@ -7,8 +7,8 @@ from hpglass.errors import InputError
 def test_parse_formula_fractions_and_mass():
     c = Composition.parse("Sb2Se3")
     assert c.fractions == pytest.approx({"Sb": 0.4, "Se": 0.6})
-    # ⟨M⟩ = (2·121.760 + 3·78.971)/5 (IUPAC weights; xraylib rounds to 0.01 g/mol)
-    assert c.mean_mass == pytest.approx((2 * 121.760 + 3 * 78.971) / 5, abs=0.01)
+    # ⟨M⟩ = (2·121.760 + 3·78.971)/5 with IUPAC 2016 standard atomic weights
+    assert c.mean_mass == pytest.approx((2 * 121.760 + 3 * 78.971) / 5, rel=1e-9)
 
 
 def test_mapping_and_brackets_agree():

@@ -1,7 +1,8 @@
 """Chemical composition: parsing, mole fractions, mean atomic mass and density conversions.
 
-Formula parsing and atomic weights come from xraylib (Schoonjans et al., Spectrochim. Acta B 66, 776 (2011)),
-so no element table is typed here.
+Formula parsing comes from xraylib (Schoonjans et al., Spectrochim. Acta B 66, 776 (2011)); atomic weights from
+ASE's IUPAC 2016 table (Meija et al., Pure Appl. Chem. 88, 265 (2016)) — xraylib's own weights are older and
+rounded (Mg 24.32, H 1.01), which shifts atoms/Å³ by up to 2e-3. No element table is typed here.
 
 Density conversion: ρ_n [atoms/Å³] = ρ_m [g/cm³] · N_A / ⟨M⟩ [g/mol] · 10⁻²⁴ [cm³/Å³].
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import xraylib
+from ase.data import atomic_masses_iupac2016
 
 from .errors import InputError
 
@@ -80,8 +82,8 @@ class Composition:
 
     @cached_property
     def mean_mass(self) -> float:
-        """⟨M⟩ = Σ c_a M_a in g/mol (atomic weights from xraylib)."""
-        return sum(c * xraylib.AtomicWeight(self.atomic_number(s)) for s, c in self.fractions.items())
+        """⟨M⟩ = Σ c_a M_a in g/mol (IUPAC 2016 standard atomic weights, via ASE)."""
+        return float(sum(c * atomic_masses_iupac2016[self.atomic_number(s)] for s, c in self.fractions.items()))
 
     @cached_property
     def total_electrons(self) -> float:

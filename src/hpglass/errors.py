@@ -53,6 +53,10 @@ class InputError(HpglassError, ValueError):
 class ConvergenceError(HpglassError, RuntimeError):
     """A fit or an iteration did not converge; the message says which and with what inputs."""
 
+    def __init__(self, message: str, *, source: str | Path | None = None) -> None:
+        self.source = None if source is None else str(source)
+        super().__init__(f"{self.source}: {message}" if self.source else message)
+
 
 class MissingDependencyError(HpglassError, ImportError):
     """An optional dependency is needed for this operation; the message gives the pip extra to install."""

@@ -27,4 +27,27 @@ def _root(version: bool = typer.Option(False, "--version", help="print the versi
 
 
 def main() -> None:
-    app()
+    """Run the app; usage errors (missing option, bad value) become one line on stderr and exit status 2."""
+    import sys
+
+    from typer._click import exceptions as click_exc
+
+    from .common import err_console
+
+    try:
+        rv = app(standalone_mode=False)
+    except click_exc.NoArgsIsHelpError:
+        sys.exit(2)  # help was printed
+    except click_exc.UsageError as exc:
+        hint = f" (try: hpglass {exc.ctx.info_name if exc.ctx else ''} --help)".replace("hpglass hpglass", "hpglass")
+        err_console.print(f"hpglass: error: {exc.format_message()}{hint}", markup=False)
+        sys.exit(2)
+    except click_exc.ClickException as exc:
+        err_console.print(f"hpglass: error: {exc.format_message()}", markup=False)
+        sys.exit(2)
+    except typer.Abort:
+        err_console.print("hpglass: aborted", markup=False)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)

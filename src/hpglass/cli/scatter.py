@@ -26,8 +26,15 @@ def load(path: Path, x_unit: str | None, wavelength: float | None, poni: Path | 
     return read_pattern(path, x_unit=x_unit, wavelength=wavelength)
 
 
-def write_outputs(result: ScatterResult, out: Path) -> dict[str, str]:
-    """sq.dat, fr.dat, gr.dat, result.json into ``out`` (atomic writes); returns their paths."""
+#: the files write_outputs puts into its folder
+OUTPUT_NAMES = ("sq.dat", "fr.dat", "gr.dat", "result.json")
+
+
+def write_outputs(result: ScatterResult, out: Path, extra: dict | None = None) -> dict[str, str]:
+    """sq.dat, fr.dat, gr.dat, result.json into ``out`` (atomic writes); returns their paths.
+
+    ``extra`` (e.g. notes on the input files) is added to result.json next to ``result.to_dict()``.
+    """
     out.mkdir(parents=True, exist_ok=True)
     head = [f"hpglass scatter; composition {result.composition}; density {result.density_g_cm3:.4f} g/cm3; "
             f"number density {result.number_density:.6f} atoms/A^3", f"sources: {result.sources}"]
@@ -40,7 +47,7 @@ def write_outputs(result: ScatterResult, out: Path) -> dict[str, str]:
                           head),
     }
     paths = {f"{k}_file": str(v) for k, v in files.items()}
-    summary = result.to_dict() | paths
+    summary = result.to_dict() | (extra or {}) | paths
     paths["json_file"] = str(atomic_write_text(out / "result.json", dumps(summary | {"json_file": str(
         out / "result.json")}) + "\n"))
     return paths
@@ -52,7 +59,8 @@ def scatter(
     composition: Annotated[str, typer.Option(help="chemical formula, e.g. Sb2Se3")],
     wavelength: Annotated[Optional[float], typer.Option(help="X-ray wavelength, Å")] = None,
     bkg: Annotated[Optional[Path], typer.Option(help="empty-cell background pattern")] = None,
-    bkg_scale: Annotated[float, typer.Option(help="background scale (start value with --refine-bkg)")] = 1.0,
+    bkg_scale: Annotated[Optional[float], typer.Option(
+        help="background scale (start value with --refine-bkg; default 1)")] = None,
     refine_bkg: Annotated[bool, typer.Option("--refine-bkg", help="refine the background scale")] = False,
     x_unit: Annotated[Optional[str], typer.Option(help="q | q_nm | 2theta, when the file does not say")] = None,
     density: Annotated[Optional[float], typer.Option(help="density, g/cm³ (start value with --refine-density)")] = None,
@@ -74,23 +82,46 @@ def scatter(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Reduce a diffraction pattern of a glass or liquid to S(q), F(r), g(r) and its density."""
+    if bkg is None and refine_bkg:
+        raise InputError("--refine-bkg needs a background pattern (--bkg)", field="refine_bkg")
+    if bkg is None and bkg_scale is not None:
+        raise InputError("--bkg-scale needs a background pattern (--bkg)", field="bkg_scale")
+    _check_outputs_spare_inputs(out, sample, bkg, poni, mask)
     pattern = load(sample, x_unit, wavelength, poni, mask, frame)
     lam = wavelength if wavelength is not None else pattern.wavelength
     background = None if bkg is None else load(bkg, x_unit, lam, poni, mask, frame)
     cfg = make_config(
         composition=composition, wavelength=lam, q_min=qmin, q_max=qmax, density=density,
-        refine_density=refine_density, bkg_scale=bkg_scale, refine_bkg=refine_bkg, normalization=normalization,
-        extrapolation=extrapolation, s0=s0, r_cutoff=r_cutoff, iterations=iterations, lorch=lorch,
-        kn_correction=not no_kn and lam is not None, r_max=r_max,
+        refine_density=refine_density, bkg_scale=1.0 if bkg_scale is None else bkg_scale, refine_bkg=refine_bkg,
+        normalization=normalization, extrapolation=extrapolation, s0=s0, r_cutoff=r_cutoff, iterations=iterations,
+        lorch=lorch, kn_correction=not no_kn and lam is not None, r_max=r_max,
     )
     with err_console.status("reducing pattern …", spinner="dots") if not json_out else _null():
-        result = process(pattern, background, cfg)
-    paths = write_outputs(result, out)
-    summary = result.to_dict() | paths
+        try:
+            result = process(pattern, background, cfg)
+        except InputError as exc:
+            if exc.source is not None:
+                raise
+            # a problem found in the data by the chain (e.g. the normalization): say which file it is about
+            raise InputError(exc.message, source=sample, line=exc.line, field=exc.field) from None
+    notes = {"dropped_rows": {"sample": int(pattern.meta.get("dropped_rows", 0)),
+                              "background": None if background is None else int(
+                                  background.meta.get("dropped_rows", 0))}}
+    paths = write_outputs(result, out, notes)
+    summary = result.to_dict() | notes | paths
     if json_out:
         echo_json(summary)
         return
     _print_summary(summary)
+
+
+def _check_outputs_spare_inputs(out: Path, *inputs: Path | None) -> None:
+    """Refuse an --out folder where an output file would replace one of the input files."""
+    targets = {(out / name).resolve(): name for name in OUTPUT_NAMES}
+    for path in inputs:
+        if path is not None and path.resolve() in targets:
+            raise InputError(f"--out {out} would overwrite this input with its {targets[path.resolve()]}; "
+                             "choose another --out folder", source=path, field="out")
 
 
 class _null:
@@ -113,13 +144,17 @@ def _print_summary(s: dict) -> None:
 
     t = Table(title="hpglass scatter", show_header=False)
     t.add_row("density", _fmt(s["density_g_cm3"], s["density_err_g_cm3"], "g/cm³"))
-    t.add_row("background scale", _fmt(s["bkg_scale"], s["bkg_scale_err"]))
+    no_bkg = (s.get("inputs") or {}).get("background") is None
+    t.add_row("background scale", "no background" if no_bkg else _fmt(s["bkg_scale"], s["bkg_scale_err"]))
     t.add_row("principal peak q1", _fmt(s.get("q1_A-1"), s.get("q1_err_A-1"), "Å⁻¹"))
     fsdp = s.get("fsdp")
     t.add_row("FSDP", "none" if fsdp is None else _fmt(fsdp["position_A-1"], fsdp["position_err_A-1"], "Å⁻¹"))
     t.add_row("r1", _fmt(s.get("r1_A"), s.get("r1_err_A"), "Å"))
     t.add_row("coordination number", _fmt(s.get("cn")) + (f"  ({s['cn_method']})" if s.get("cn_method") else ""))
     t.add_row("r_cutoff (Eggert)", _fmt(s["r_cutoff_A"], unit="Å"))
+    dropped = {k: v for k, v in (s.get("dropped_rows") or {}).items() if v}
+    if dropped:
+        t.add_row("NaN/inf rows dropped", ", ".join(f"{k}: {v}" for k, v in dropped.items()))
     for k in ("sq_file", "fr_file", "gr_file", "json_file"):
         t.add_row(k, s[k])
     Console().print(t)

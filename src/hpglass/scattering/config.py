@@ -34,6 +34,8 @@ class ScatterConfig(BaseModel):
     r_max: float = Field(10.0, gt=0)
     r_step: float = Field(0.01, gt=0)
     density_bounds: tuple[float, float] = Field((0.2, 30.0), description="bounds of the density search, g/cm³")
+    q1_range: tuple[float, float] = Field((1.5, 4.0), description="q range of the principal S(q) peak, Å⁻¹")
+    fsdp_range: tuple[float, float] = Field((0.8, 1.6), description="q range searched for an FSDP, Å⁻¹")
 
     @model_validator(mode="after")
     def _check(self) -> ScatterConfig:

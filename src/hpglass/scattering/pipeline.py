@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..composition import Composition
-from ..errors import HpglassError, InputError
+from ..errors import ConvergenceError, HpglassError, InputError
 from .config import ScatterConfig
 from .density import DensityFit, refine_density
 from .normalization import extend_to_zero, faber_ziman_sq, high_q_fit
@@ -28,6 +28,8 @@ from .transform import f_of_r, g_of_r, rdf
 # r_cutoff, when not given, is this fraction of the first F(r) maximum: below ~0.8 r1 no pairs exist in
 # covalent and metallic glasses (nearest-neighbour distance distributions are narrower than ±15 %).
 AUTO_R_CUTOFF_FRACTION = 0.8
+#: no first shell holds more neighbours than this (close packing has 12–14): larger values mean a broken g(r)
+MAX_PLAUSIBLE_CN = 30.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class ScatterResult:
             "density_g_cm3": self.density_g_cm3,
             "density_err_g_cm3": self.density_err_g_cm3,
             "number_density_A-3": self.number_density,
-            "bkg_scale": self.bkg_scale,
+            "bkg_scale": self.bkg_scale if self.sources.get("background") else None,
             "bkg_scale_err": self.bkg_scale_err,
             "alpha": self.alpha,
             "r_cutoff_A": self.r_cutoff,
@@ -106,24 +108,27 @@ def prepare(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> tupl
     return s.x, s.y, b
 
 
-def auto_r_cutoff(q: np.ndarray, intensity: np.ndarray, reducer: Reducer) -> float:
-    """AUTO_R_CUTOFF_FRACTION × the first maximum of F(r)/r = 4πρ[g(r) − 1] in 0.8–4 Å that reaches half
-    the largest one there.
+def auto_r_cutoff(q: np.ndarray, intensity: np.ndarray, reducer: Reducer) -> tuple[float, str]:
+    """AUTO_R_CUTOFF_FRACTION × the first clear maximum of F(r)/r = 4πρ[g(r) − 1] in 1.0–4.5 Å.
 
     F(r) comes from a high-q-fit S(q) through the Lorch window, which needs no density. F/r rather than F
-    because F grows with r and would hide a short first shell (Si–O in silicates) behind the second;
-    "half the largest" skips termination ripples.
+    because F grows with r and would hide a short first shell (Si–O in silicates) behind the second. "Clear":
+    a prominence of at least 25 % and a height of at least half the range of F/r there, which skips
+    termination ripples. Without such a peak the highest maximum there is used (a crystalline or very noisy
+    pattern); the result records which rule applied.
     """
     from scipy.signal import find_peaks
 
     alpha = high_q_fit(q, intensity, reducer.sf, reducer.compton, 0.6 * q[-1])
     sq = faber_ziman_sq(intensity, alpha, reducer.sf, reducer.compton)
     qe, se = extend_to_zero(q, sq, reducer.s0, "linear")
-    r = np.arange(0.8, 4.0, 0.01)
+    r = np.arange(1.0, 4.5, 0.01)
     h = f_of_r(qe, se, r, use_lorch=True) / r
-    idx, _ = find_peaks(h, height=h.min() + 0.5 * (h.max() - h.min()))
-    first = int(idx[0]) if idx.size else int(np.argmax(h))
-    return float(AUTO_R_CUTOFF_FRACTION * r[first])
+    span = h.max() - h.min()
+    idx, _ = find_peaks(h, height=h.min() + 0.5 * span, prominence=0.25 * span)
+    if idx.size:
+        return float(AUTO_R_CUTOFF_FRACTION * r[int(idx[0])]), "0.8 × first clear maximum of F(r)/r"
+    return float(AUTO_R_CUTOFF_FRACTION * r[int(np.argmax(h))]), "0.8 × highest maximum of F(r)/r (no clear first)"
 
 
 def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> ScatterResult:
@@ -133,9 +138,9 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
         raise InputError("--refine-bkg needs a background pattern (--bkg)", field="refine_bkg")
     q, y, b = prepare(sample, bkg, config)
     probe = Reducer(q, y, b, config, r_cutoff=None)
-    r_cut = config.r_cutoff
+    r_cut, r_cut_rule = config.r_cutoff, "given"
     if r_cut is None:
-        r_cut = auto_r_cutoff(q, probe.intensity(config.bkg_scale), probe)
+        r_cut, r_cut_rule = auto_r_cutoff(q, probe.intensity(config.bkg_scale), probe)
     reducer = Reducer(q, y, b, config, r_cutoff=r_cut)
 
     fit = None
@@ -144,6 +149,12 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
         bounds = tuple(comp.number_density(d) for d in config.density_bounds)
         fit = refine_density(reducer, rho_start, config.bkg_scale, config.refine_density, config.refine_bkg,
                              rho_bounds=bounds)
+        if config.refine_density and not bounds[0] * 1.005 < fit.number_density < bounds[1] / 1.005:
+            raise ConvergenceError(
+                f"density refinement ran to the search bound ({comp.mass_density(fit.number_density):.3g} g/cm³ "
+                f"of {config.density_bounds}): the low-r F(r) does not constrain it — check composition and "
+                f"background, limit --qmax to the clean data, or set --r-cutoff (now {r_cut:.3f} Å)",
+                source=sample.source)
         rho, bkg_scale, alpha = fit.number_density, fit.bkg_scale, fit.alpha
     else:
         assert config.density is not None
@@ -155,7 +166,7 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
     fr = f_of_r(trial.q, trial.sq, r, use_lorch=config.lorch)
     gr = g_of_r(r, fr, rho)
 
-    metrics = _metrics(trial.q[trial.n_low:], trial.sq[trial.n_low:], r, gr, rho)
+    metrics = _metrics(trial.q[trial.n_low:], trial.sq[trial.n_low:], r, gr, rho, r_cut, config)
     return ScatterResult(
         config=config,
         composition=comp,
@@ -177,38 +188,45 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
         alpha=alpha,
         r_cutoff=r_cut,
         fit=fit,
-        metrics=metrics,
+        metrics=metrics | {"r_cutoff_rule": r_cut_rule},
         sources={"sample": sample.source, "background": None if bkg is None else bkg.source},
     )
 
 
-def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: float) -> dict:
-    """Principal peak, FSDP, r1 and CN; a metric that cannot be determined is null with the reason."""
+def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: float, r_cut: float,
+             config: ScatterConfig) -> dict:
+    """Principal peak, FSDP, r1 and CN; a metric that cannot be determined is null with the reason.
+
+    The first shell is searched from r_cutoff (no pairs exist below it by construction) to r_cutoff/0.8 + 1 Å.
+    """
     from . import peaks
 
     out: dict = {}
     notes: dict = {}
+    shell = (r_cut, r_cut / AUTO_R_CUTOFF_FRACTION + 1.0)
     try:
-        p = peaks.principal_peak(q, sq)
+        p = peaks.principal_peak(q, sq, q_range=config.q1_range)
         out["q1_A-1"], out["q1_err_A-1"], out["sq_q1"] = p.position, p.position_err, p.height
     except (HpglassError, ValueError, RuntimeError) as exc:  # a failed metric is reported, not fatal
         out["q1_A-1"] = out["q1_err_A-1"] = out["sq_q1"] = None
         notes["q1"] = str(exc)
     try:
-        pf = peaks.first_sharp_diffraction_peak(q, sq)
+        pf = peaks.first_sharp_diffraction_peak(q, sq, q_range=config.fsdp_range)
         out["fsdp"] = None if pf is None else {"position_A-1": pf.position, "position_err_A-1": pf.position_err,
                                                "height": pf.height}
     except (HpglassError, ValueError, RuntimeError) as exc:
         out["fsdp"] = None
         notes["fsdp"] = str(exc)
     try:
-        p1 = peaks.first_peak_r(r, gr)
+        p1 = peaks.first_peak_r(r, gr, r_range=shell)
         out["r1_A"], out["r1_err_A"] = p1.position, p1.position_err
     except (HpglassError, ValueError, RuntimeError) as exc:
         out["r1_A"] = out["r1_err_A"] = None
         notes["r1"] = str(exc)
     try:
-        cn = peaks.coordination_number(r, gr, rho, method="minimum")
+        cn = peaks.coordination_number(r, gr, rho, method="minimum", r_range=shell)
+        if not 0 < cn.cn < MAX_PLAUSIBLE_CN:
+            raise ValueError(f"coordination number {cn.cn:.3g} is implausible (g(r) too distorted to integrate)")
         out["cn"] = cn.cn
         out["cn_method"] = f"RDF integrated from {cn.r_lo:.3f} Å to the first g(r) minimum at {cn.r_hi:.3f} Å"
         out["cn_range_A"] = [cn.r_lo, cn.r_hi]

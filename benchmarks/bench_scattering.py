@@ -1,0 +1,311 @@
+"""hpglass vs glassure, side by side in one run, on the same synthetic 3000-point patterns.
+
+    python benchmarks/bench_scattering.py                  # full run (a few minutes on 2 cores), prints markdown
+    python benchmarks/bench_scattering.py --quick          # smaller run (fewer repeats, 8-pattern series)
+    python benchmarks/bench_scattering.py --update-readme  # also rewrite the results block of benchmarks/README.md
+
+(a) S(q) + g(r), one pass at fixed density; (b) density + background-scale refinement; (c) a 30-pattern
+pressure series (true densities 4.9 → 6.5 g/cm³), each refined. Wall times (median of repeats), the ratio
+glassure/hpglass, and the accuracy of the refined densities against the known truth.
+
+Both run on one thread: OMP/OpenBLAS/MKL thread counts are set to 1 here, before numpy is imported, and
+glassure's single-pattern API runs its native engine on one thread.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+             "RAYON_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+try:
+    import glassure
+    from glassure.calc import calculate_pdf, create_calculate_pdf_configs
+    from glassure.configuration import ExtrapolationConfig, IntNormalization, OptimizeConfig
+    from glassure.methods import ExtrapolationMethod, FourierTransformMethod
+    from glassure.optimization import optimize_density
+    from glassure.pattern import Pattern as GlassurePattern
+except ImportError:  # pragma: no cover
+    sys.exit("glassure is not installed: pip install -e '.[peer]' (or `make bench`, which installs it)")
+
+import hpglass  # noqa: E402
+from hpglass.composition import Composition  # noqa: E402
+from hpglass.scattering.config import make_config  # noqa: E402
+from hpglass.scattering.hard_sphere import percus_yevick_sq, sigma_for  # noqa: E402
+from hpglass.scattering.pipeline import process  # noqa: E402
+from hpglass.scattering.synthetic import synthetic_patterns  # noqa: E402
+from hpglass.scattering.transform import f_of_r, g_of_r  # noqa: E402
+from hpglass.xray import scattering_factors  # noqa: E402
+
+README = Path(__file__).with_name("README.md")
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+
+# ---- the patterns ---------------------------------------------------------------------------------------------
+COMP = "Sb2Se3"
+LAM = 0.2952  # Å
+ETA = 0.40  # PY packing fraction (σ follows from the density)
+ALPHA = 5.0  # normalization of the synthetic intensities
+BKG_SCALE = 0.85
+COUNTS = 2000.0  # counting-noise level (σ = √(I/counts))
+Q_MIN, Q_MAX, N_Q = 0.8, 12.0, 3000
+DENSITY = 4.90  # g/cm³ of the single pattern (a, b)
+SERIES = (4.9, 6.5)  # g/cm³, true densities of the pressure series (c)
+
+# ---- the settings shared by both tools ------------------------------------------------------------------------
+R_CUTOFF = 2.3  # Å; PY σ is 2.92 Å at 4.9 g/cm³ and 2.66 Å at 6.5 g/cm³: g(r) = 0 below r_cutoff in all
+ITERATIONS = 5  # Eggert/Kaplow iterations in (a)
+START_DENSITY, START_BKG = 5.2, 0.9  # start values of every refinement
+
+
+def settings_text() -> str:
+    return f"""\
+Common: composition {COMP}, λ = {LAM} Å, q = {Q_MIN}–{Q_MAX} Å⁻¹ ({N_Q} points, uniform), Krogh-Moe (integral)
+normalization, S(q) extended linearly to q = 0 from s0 = 1 − ⟨f²⟩/⟨f⟩² at q = 0 (−1/24), xraylib form factors
+and Compton functions in both (glassure `scattering_factor_source="xraylib"`), `kn_correction` on, no Lorch
+window in g(r), r = 0–10 Å in steps of 0.01 Å, r_cutoff = {R_CUTOFF} Å, start values ρ = {START_DENSITY} g/cm³ and
+background scale {START_BKG} for every refinement (in (c) each pattern starts there, not from its neighbour).
+
+- **hpglass** {hpglass.__version__}: `process(sample, bkg, make_config(...))` with `normalization="krogh-moe"`,
+  `extrapolation="linear"`, `r_cutoff={R_CUTOFF}`, `iterations={ITERATIONS}`; in (b)/(c) `refine_density=True,
+  refine_bkg=True` (α free with ρ and the scale, Lorch-windowed χ² of ΔF(r) on 0–r_cutoff after one Eggert
+  iteration, bounded TRF least squares, plus two refits at r_cutoff × 0.9/1.1 for the systematic error).
+  `process` also returns F(r), RDF, q1 and FSDP peak fits, r1 and the coordination number; those are in its time.
+- **glassure** {glassure.__version__} (backend `{glassure.get_backend()}`): `calculate_pdf` with
+  `IntNormalization()` (its default attenuation exp(−0.001 q²)), `ExtrapolationConfig(method=LINEAR, s0=−1/24)`,
+  `kn_correction=True` (its integral normalization does not apply it — see tests/scattering/test_peer_glassure.py),
+  `OptimizeConfig(r_cutoff={R_CUTOFF})` (iterative, {ITERATIONS} iterations, no Lorch), default transform `fft`
+  (the `integral` transform is timed as well); q limits set half a step outside the grid because glassure's
+  `limit` is exclusive. (b)/(c): `optimize_density(data, config, method="fr")` with its defaults (lmfit-style
+  `lsq` = TRF, background varied within ×(0.9, 1.1) of the start), then `calculate_pdf` at the result so that
+  both tools end with S(q) and g(r)."""
+
+
+# ---- inputs ---------------------------------------------------------------------------------------------------
+def make_pattern(density: float, seed: int):
+    comp = Composition.parse(COMP)
+    rho = comp.number_density(density)
+    q = np.linspace(Q_MIN, Q_MAX, N_Q)
+    truth = percus_yevick_sq(q, rho, sigma_for(rho, ETA))
+    sample, bkg = synthetic_patterns(q, truth, COMP, LAM, bkg_scale=BKG_SCALE, alpha=ALPHA, counts=COUNTS, seed=seed)
+    return sample, bkg, truth
+
+
+S0 = scattering_factors(COMP, np.array([0.0])).s0_limit
+
+
+def hp_config(density: float, refine: bool):
+    return make_config(composition=COMP, wavelength=LAM, q_min=Q_MIN, q_max=Q_MAX, density=density,
+                       bkg_scale=START_BKG if refine else BKG_SCALE, refine_density=refine, refine_bkg=refine,
+                       normalization="krogh-moe", extrapolation="linear", s0=S0, r_cutoff=R_CUTOFF,
+                       iterations=ITERATIONS, kn_correction=True, lorch=False, r_max=10.0, r_step=0.01)
+
+
+def gl_configs(sample, bkg, density: float, bkg_scale: float, transform=FourierTransformMethod.FFT):
+    dc, cc = create_calculate_pdf_configs(GlassurePattern(sample.x, sample.y), COMP, density,
+                                          GlassurePattern(bkg.x, bkg.y), bkg_scale)
+    t = cc.transform
+    h = sample.x[1] - sample.x[0]
+    t.q_min, t.q_max = Q_MIN - h / 2, Q_MAX + h / 2
+    t.normalization = IntNormalization()
+    t.extrapolation = ExtrapolationConfig(method=ExtrapolationMethod.LINEAR, s0=S0)
+    t.kn_correction, t.wavelength = True, LAM
+    t.scattering_factor_source = "xraylib"
+    t.fourier_transform_method = transform
+    t.r_min, t.r_max, t.r_step = 0.0, 10.0, 0.01
+    cc.optimize = OptimizeConfig(r_cutoff=R_CUTOFF, iterations=ITERATIONS)
+    return dc, cc
+
+
+def gl_refine(sample, bkg):
+    dc, cc = gl_configs(sample, bkg, START_DENSITY, START_BKG)
+    dens, _, scale, _ = optimize_density(dc, cc, method="fr")
+    dc, cc = gl_configs(sample, bkg, dens, scale)
+    calculate_pdf(dc, cc)
+    return dens, scale
+
+
+def hp_refine(sample, bkg, start=START_DENSITY):
+    res = process(sample, bkg, hp_config(start, refine=True))
+    return res.density_g_cm3, res.bkg_scale
+
+
+def timed(fn, repeats: int):
+    fn()  # warm-up: imports, xraylib tables, native engine
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times), out
+
+
+# ---- the three benchmarks -------------------------------------------------------------------------------------
+def bench_single(repeats: int) -> list[dict]:
+    sample, bkg, truth = make_pattern(DENSITY, seed=1)
+    comp = Composition.parse(COMP)
+    rho = comp.number_density(DENSITY)
+    r = np.arange(0.0, 10.005, 0.01)
+    # g(r) of the true S(q) on the same grid (0 … q_max, same step): carries the same termination ripple
+    step = sample.x[1] - sample.x[0]
+    q_full = np.concatenate(([0.0], Q_MIN - step * np.arange(int(np.floor(Q_MIN / step - 1e-9)), 0, -1), sample.x))
+    g_true = g_of_r(r, f_of_r(q_full, percus_yevick_sq(q_full, rho, sigma_for(rho, ETA)), r), rho)
+    rm = (r >= 0.5) & (r <= 10.0)
+
+    def acc(q, sq, gr):
+        s = np.interp(sample.x, q, sq)
+        return (float(np.sqrt(np.mean((s - truth) ** 2))), float(np.sqrt(np.mean((np.interp(r, *gr) - g_true)[rm] ** 2))))
+
+    rows = []
+    med, best, res = timed(lambda: process(sample, bkg, hp_config(DENSITY, refine=False)), repeats)
+    rows.append({"tool": "hpglass", "median_s": med, "min_s": best,
+                 "acc": acc(res.q, res.sq, (res.r, res.gr))})
+    for label, tr in (("glassure (fft)", FourierTransformMethod.FFT),
+                      ("glassure (integral)", FourierTransformMethod.INTEGRAL)):
+        med, best, g = timed(lambda tr=tr: calculate_pdf(*gl_configs(sample, bkg, DENSITY, BKG_SCALE, tr)), repeats)
+        rows.append({"tool": label, "median_s": med, "min_s": best, "acc": acc(g.sq.x, g.sq.y, (g.gr.x, g.gr.y))})
+    return rows
+
+
+def bench_refine(repeats: int) -> list[dict]:
+    sample, bkg, _ = make_pattern(DENSITY, seed=1)
+    rows = []
+    for label, fn in (("hpglass", lambda: hp_refine(sample, bkg)),
+                      ("hpglass, no start density (its coarse ρ scan)", lambda: hp_refine(sample, bkg, start=None)),
+                      ("glassure", lambda: gl_refine(sample, bkg))):
+        med, best, (dens, scale) = timed(fn, repeats)
+        rows.append({"tool": label, "median_s": med, "min_s": best, "density": dens, "bkg": scale,
+                     "err_rho": 100 * (dens / DENSITY - 1), "err_bkg": 100 * (scale / BKG_SCALE - 1)})
+    return rows
+
+
+def bench_series(n: int) -> list[dict]:
+    densities = np.linspace(*SERIES, n)
+    patterns = [make_pattern(float(d), seed=100 + i) for i, d in enumerate(densities)]
+    rows = []
+    for label, fn in (("hpglass", hp_refine), ("glassure", gl_refine)):
+        fn(patterns[0][0], patterns[0][1])  # warm-up
+        t0 = time.perf_counter()
+        got = [fn(s, b) for s, b, _ in patterns]
+        wall = time.perf_counter() - t0
+        err = np.array([100 * (g[0] / d - 1) for g, d in zip(got, densities, strict=True)])
+        errb = np.array([100 * (g[1] / BKG_SCALE - 1) for g in got])
+        rows.append({"tool": label, "wall_s": wall, "per_pattern_s": wall / n, "mean_abs": float(np.mean(np.abs(err))),
+                     "max_abs": float(np.max(np.abs(err))), "bias": float(np.mean(err)),
+                     "bkg_mean_abs": float(np.mean(np.abs(errb))), "bkg_max_abs": float(np.max(np.abs(errb)))})
+    return rows
+
+
+# ---- report ---------------------------------------------------------------------------------------------------
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def versions() -> str:
+    import scipy
+    import xraylib
+
+    return (f"hpglass {hpglass.__version__}, glassure {glassure.__version__} (backend {glassure.get_backend()}), "
+            f"numpy {np.__version__}, scipy {scipy.__version__}, xraylib {xraylib.__version__}")
+
+
+def render(a, b, c, args, wall_total) -> str:
+    hp_a = a[0]["median_s"]
+    lines = [
+        f"Run {datetime.date.today().isoformat()} on {machine()}; {versions()}; "
+        f"OMP/OPENBLAS/MKL/RAYON_NUM_THREADS=1; {'--quick' if args.quick else 'full'} run, {wall_total:.0f} s in all.",
+        "",
+        f"**(a) S(q) + g(r), one pass at fixed density** (ρ = {DENSITY} g/cm³, bkg {BKG_SCALE}; {ITERATIONS} Eggert "
+        f"iterations; median of {args.repeats} after a warm-up). Accuracy against the known PY S(q) and the g(r) of "
+        "the true S(q) on the same q grid (0.5–10 Å).",
+        "",
+        "| tool | median wall time | min | glassure/hpglass time | rms S − S_true | rms g − g_true |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in a:
+        lines.append(f"| {row['tool']} | {1e3 * row['median_s']:.1f} ms | {1e3 * row['min_s']:.1f} ms | "
+                     f"{row['median_s'] / hp_a:.2f} | {row['acc'][0]:.2e} | {row['acc'][1]:.2e} |")
+    hp_b = b[0]["median_s"]
+    lines += [
+        "",
+        f"**(b) density + background-scale refinement, then S(q)/g(r) at the result** (true ρ {DENSITY} g/cm³, bkg "
+        f"{BKG_SCALE}; start {START_DENSITY}, {START_BKG}; median of {args.refine_repeats}).",
+        "",
+        "| tool | median wall time | glassure/hpglass time | ρ (g/cm³) | ρ error | bkg scale | bkg error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in b:
+        lines.append(f"| {row['tool']} | {1e3 * row['median_s']:.0f} ms | {row['median_s'] / hp_b:.2f} | "
+                     f"{row['density']:.3f} | {row['err_rho']:+.2f} % | {row['bkg']:.3f} | {row['err_bkg']:+.2f} % |")
+    hp_c = c[0]["wall_s"]
+    lines += [
+        "",
+        f"**(c) pressure series: {args.series} patterns, true ρ {SERIES[0]} → {SERIES[1]} g/cm³ (PY η = {ETA}, bkg "
+        f"{BKG_SCALE}, own noise seed each), each refined (ρ + bkg) from the same start, one after another.**",
+        "",
+        "| tool | wall time | per pattern | glassure/hpglass time | mean \\|ρ error\\| | max \\|ρ error\\| | "
+        "mean ρ error | mean \\|bkg error\\| | max \\|bkg error\\| |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in c:
+        lines.append(f"| {row['tool']} | {row['wall_s']:.2f} s | {1e3 * row['per_pattern_s']:.0f} ms | "
+                     f"{row['wall_s'] / hp_c:.2f} | {row['mean_abs']:.2f} % | {row['max_abs']:.2f} % | "
+                     f"{row['bias']:+.2f} % | {row['bkg_mean_abs']:.2f} % | {row['bkg_max_abs']:.2f} % |")
+    return "\n".join(lines)
+
+
+def update_readme(block: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{README}: markers {BEGIN} … {END} not found")
+    new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: f"{BEGIN}\n{block}\n{END}", text, flags=re.S)
+    tmp = README.with_suffix(".md.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(README)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer repeats and an 8-pattern series")
+    p.add_argument("--update-readme", action="store_true", help="rewrite the results block of benchmarks/README.md")
+    p.add_argument("--settings", action="store_true", help="print the exact settings of both tools and exit")
+    args = p.parse_args(argv)
+    if args.settings:
+        print(settings_text())
+        return 0
+    args.repeats, args.refine_repeats, args.series = (5, 3, 8) if args.quick else (21, 7, 30)
+    t0 = time.perf_counter()
+    a = bench_single(args.repeats)
+    b = bench_refine(args.refine_repeats)
+    c = bench_series(args.series)
+    block = "### Settings (both tools)\n\n" + settings_text() + "\n\n### Results\n\n" + render(
+        a, b, c, args, time.perf_counter() - t0)
+    print(block)
+    if args.update_readme:
+        update_readme(block)
+        print(f"\nwrote {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
