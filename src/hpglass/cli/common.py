@@ -63,3 +63,10 @@ def handle_errors(func: Callable) -> Callable:
 
 def echo_json(obj: Any) -> None:
     sys.stdout.write(dumps(obj) + "\n")
+
+
+def status(message: str, quiet: bool):
+    """A spinner on stderr while work runs (nothing when ``quiet``, e.g. with --json)."""
+    import contextlib
+
+    return contextlib.nullcontext() if quiet else err_console.status(message, spinner="dots")

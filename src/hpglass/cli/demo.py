@@ -12,7 +12,7 @@ from ..demo_data import DEMO_XRD, demo_folder, demo_truth_sq
 from ..io import atomic_path, atomic_write_text, read_pattern
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
-from .common import dumps, echo_json, err_console, handle_errors
+from .common import dumps, echo_json, err_console, handle_errors, status
 from .scatter import write_outputs
 
 
@@ -76,7 +76,7 @@ def demo(
 ) -> None:
     """Run hpglass on its bundled example data and write results, tables and figures."""
     out.mkdir(parents=True, exist_ok=True)
-    with err_console.status("demo: diffraction chain …", spinner="dots") if not json_out else _Null():
+    with status("demo: diffraction chain …", json_out):
         summary = {"diffraction": run_diffraction(out)}
     summary["summary_file"] = str(atomic_write_text(out / "demo.json", dumps(summary) + "\n"))
     if json_out:
@@ -93,10 +93,3 @@ def demo(
                       f"CN = {m['cn']:.2f}")
     err_console.print(f"  written: {out}/demo.json, {d['files']['figure']}, tables in {out}/diffraction/")
 
-
-class _Null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

@@ -11,7 +11,7 @@ from ..errors import InputError
 from ..io import atomic_write_text, integrate_image, read_pattern, write_table
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
-from .common import dumps, echo_json, err_console, handle_errors
+from .common import dumps, echo_json, handle_errors, status
 
 IMAGE_SUFFIXES = {".tif", ".tiff", ".edf", ".cbf", ".h5", ".nxs", ".mccd", ".img", ".mar3450", ".npy"}
 
@@ -96,7 +96,7 @@ def scatter(
         normalization=normalization, extrapolation=extrapolation, s0=s0, r_cutoff=r_cutoff, iterations=iterations,
         lorch=lorch, kn_correction=not no_kn and lam is not None, r_max=r_max,
     )
-    with err_console.status("reducing pattern …", spinner="dots") if not json_out else _null():
+    with status("reducing pattern …", json_out):
         try:
             result = process(pattern, background, cfg)
         except InputError as exc:
@@ -123,13 +123,6 @@ def _check_outputs_spare_inputs(out: Path, *inputs: Path | None) -> None:
             raise InputError(f"--out {out} would overwrite this input with its {targets[path.resolve()]}; "
                              "choose another --out folder", source=path, field="out")
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _fmt(v, err=None, unit=""):
