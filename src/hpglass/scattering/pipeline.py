@@ -204,6 +204,7 @@ def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: 
     out: dict = {}
     notes: dict = {}
     shell = (r_cut, r_cut / AUTO_R_CUTOFF_FRACTION + 1.0)
+    p = None
     try:
         p = peaks.principal_peak(q, sq, q_range=config.q1_range)
         out["q1_A-1"], out["q1_err_A-1"], out["sq_q1"] = p.position, p.position_err, p.height
@@ -211,7 +212,7 @@ def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: 
         out["q1_A-1"] = out["q1_err_A-1"] = out["sq_q1"] = None
         notes["q1"] = str(exc)
     try:
-        pf = peaks.first_sharp_diffraction_peak(q, sq, q_range=config.fsdp_range)
+        pf = peaks.first_sharp_diffraction_peak(q, sq, q_range=config.fsdp_range, principal=p)
         out["fsdp"] = None if pf is None else {"position_A-1": pf.position, "position_err_A-1": pf.position_err,
                                                "height": pf.height}
     except (HpglassError, ValueError, RuntimeError) as exc:
