@@ -75,6 +75,8 @@ def scatter(
     lorch: Annotated[bool, typer.Option("--lorch", help="Lorch window in F(r)")] = False,
     no_kn: Annotated[bool, typer.Option("--no-kn", help="no Klein–Nishina factor on Compton")] = False,
     r_max: Annotated[float, typer.Option(help="largest r of F(r), g(r), Å")] = 10.0,
+    q1_range: Annotated[str, typer.Option(help="q range of the principal peak, 'LOW,HIGH' in Å⁻¹")] = "1.5,4.0",
+    fsdp_range: Annotated[str, typer.Option(help="q range searched for an FSDP, 'LOW,HIGH' in Å⁻¹")] = "0.8,1.6",
     poni: Annotated[Optional[Path], typer.Option(help="pyFAI calibration for 2D images")] = None,
     mask: Annotated[Optional[Path], typer.Option(help="mask for 2D images")] = None,
     frame: Annotated[str, typer.Option(help="image orientation of the .poni: pyfai | dioptas (flipped)")] = "pyfai",
@@ -95,6 +97,7 @@ def scatter(
         refine_density=refine_density, bkg_scale=1.0 if bkg_scale is None else bkg_scale, refine_bkg=refine_bkg,
         normalization=normalization, extrapolation=extrapolation, s0=s0, r_cutoff=r_cutoff, iterations=iterations,
         lorch=lorch, kn_correction=not no_kn and lam is not None, r_max=r_max,
+        q1_range=_pair(q1_range, "q1_range"), fsdp_range=_pair(fsdp_range, "fsdp_range"),
     )
     with status("reducing pattern …", json_out):
         try:
@@ -123,6 +126,16 @@ def _check_outputs_spare_inputs(out: Path, *inputs: Path | None) -> None:
             raise InputError(f"--out {out} would overwrite this input with its {targets[path.resolve()]}; "
                              "choose another --out folder", source=path, field="out")
 
+
+
+def _pair(text: str, name: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"expected 'LOW,HIGH' (two numbers), got {text!r}", field=f"--{name.replace('_', '-')}") from None
+    if not 0 <= lo < hi:
+        raise InputError(f"need 0 ≤ LOW < HIGH, got {text!r}", field=f"--{name.replace('_', '-')}")
+    return lo, hi
 
 
 def _fmt(v, err=None, unit=""):
