@@ -67,3 +67,76 @@ def make_demo_xrd() -> dict[str, str]:
         lines += [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, y, strict=True)]
         out[name] = "\n".join(lines) + "\n"
     return out
+
+
+# -- transport --------------------------------------------------------------------------------------------------------
+DEMO_TRANSPORT = {
+    "label": "SYNTHETIC DynaCool-ETO-format curves made by hpglass.demo_data.make_demo_transport (not measured)",
+    "tc_K": 7.5,  # midpoint of the zero-field transition
+    "width_K": 0.15,
+    "hc2_0_T": 6.0,  # Ginzburg–Landau law H_c2(T) = H_c2(0)(1 − t²)/(1 + t²)
+    "fields_T": (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0),
+    "r0_ohm": 0.8,
+    "slope_ohm_per_K": 0.004,
+    "noise_ohm": 0.0015,
+    "two_transitions_K": (6.5, 7.5),  # like the study's 51 GPa curve
+    "sigma_p": {  # room-temperature resistivity vs pressure, three regimes of log10 σ (decades/GPa)
+        "breaks_GPa": (20.0, 57.2),
+        "slopes_dec_per_GPa": (0.35, 0.03, 0.08),
+        "log10_sigma0_S_cm": -5.0,
+        "noise_dec": 0.05,
+    },
+    "seed": 20210923,
+    "hc2_file": "synthetic_RT_fields_ETO.dat",
+    "double_file": "synthetic_RT_two_transitions_ETO.dat",
+    "sigma_file": "synthetic_resistivity_vs_pressure.csv",
+}
+
+
+def _eto_text(rows: list[tuple[float, float, float, float]], title: str) -> str:
+    head = [
+        "[Header]",
+        "; SYNTHETIC data made by hpglass.demo_data.make_demo_transport (not measured)",
+        f"TITLE,{title}",
+        "BYAPP,Electrical Transport Option,1.0",
+        "INFO,SYNTHETIC model: tanh transition on a linear normal state,SAMPLE_MATERIAL",
+        "[Data]",
+        "Comment,Time Stamp (s),Temperature (K),Field (Oe),Resistance Ch1 (Ohms)",
+    ]
+    body = [f",{t_s:.3f},{t:.5f},{h * 1e4:.3f},{r:.7e}" for t_s, t, h, r in rows]
+    return "\n".join(head + body) + "\n"
+
+
+def make_demo_transport() -> dict[str, str]:
+    """Text of the demo transport files (deterministic)."""
+    from .transport.synthetic import gl_tc_of_field, rt_curve
+
+    p = DEMO_TRANSPORT
+    rng = np.random.default_rng(p["seed"])
+    temps = np.linspace(2.0, 12.0, 401)
+    rows, clock = [], 0.0
+    for h in p["fields_T"]:
+        c = rt_curve(temps, gl_tc_of_field(h, p["tc_K"], p["hc2_0_T"]), p["width_K"], p["r0_ohm"],
+                     p["slope_ohm_per_K"], field_T=h)
+        r = c.resistance_ohm + rng.normal(0, p["noise_ohm"], temps.size)
+        for t, rr in zip(temps, r, strict=True):
+            clock += 2.0
+            rows.append((clock, t, h, rr))
+    hc2 = _eto_text(rows, f"R(T) at {len(p['fields_T'])} fields - Tc {p['tc_K']} K - GL Hc2(0) {p['hc2_0_T']} T")
+
+    c2 = rt_curve(temps, p["two_transitions_K"], p["width_K"], p["r0_ohm"], p["slope_ohm_per_K"])
+    r2 = c2.resistance_ohm + rng.normal(0, p["noise_ohm"], temps.size)
+    double = _eto_text([(2.0 * i, t, 0.0, r) for i, (t, r) in enumerate(zip(temps, r2, strict=True))],
+                       "R(T) with two transitions at 6.5 and 7.5 K")
+
+    s = p["sigma_p"]
+    pressures = np.arange(0.5, 70.0, 2.5)
+    b1, b2 = s["breaks_GPa"]
+    k1, k2, k3 = s["slopes_dec_per_GPa"]
+    lg = s["log10_sigma0_S_cm"] + k1 * np.minimum(pressures, b1) + k2 * np.clip(pressures - b1, 0, b2 - b1) \
+        + k3 * np.clip(pressures - b2, 0, None)
+    lg = lg + rng.normal(0, s["noise_dec"], pressures.size)
+    lines = ["# SYNTHETIC room-temperature resistivity vs pressure (not measured): three regimes of log10 sigma "
+             f"with breaks at {b1} and {b2} GPa", "pressure_GPa,resistivity_ohm_cm,direction"]
+    lines += [f"{pp:.2f},{10 ** -v:.6e},compression" for pp, v in zip(pressures, lg, strict=True)]
+    return {p["hc2_file"]: hc2, p["double_file"]: double, p["sigma_file"]: "\n".join(lines) + "\n"}

@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .demo import demo
 from .scatter import scatter
+from .transport import app as transport_app
 
 app = typer.Typer(
     name="hpglass",
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command("scatter")(scatter)
 app.command("demo")(demo)
+app.add_typer(transport_app, name="transport")
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,170 @@
+"""`hpglass transport tc|hc2|sigma`: Quantum Design files and tables → Tc, Hc2, conductivity regimes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import InputError
+from ..io import read_qd, read_rt_table
+from ..transport.curve import RCurve
+from .common import echo_json, err_console, handle_errors
+
+app = typer.Typer(help="Transport: Tc, upper critical field, conductivity vs pressure.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+
+def load_curve(path: Path, channel: int | None) -> RCurve:
+    """One channel of a PPMS/DynaCool .dat file, or a (T, R) table."""
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        if channel is not None:
+            raise InputError("--channel applies to Quantum Design .dat files, not tables", source=path,
+                             field="channel")
+        return read_rt_table(path, x="T")
+    return read_qd(path).curve(channel)
+
+
+def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title, show_header=False)
+    for k, v in rows:
+        t.add_row(k, v)
+    Console().print(t)
+
+
+def _k(v, unit="K", digits=3):
+    return "—" if v is None else f"{v:.{digits}f} {unit}"
+
+
+@app.command("hc2")
+@handle_errors
+def hc2(
+    files: Annotated[list[Path], typer.Argument(help="R(T) at fixed fields, or R(H) at fixed temperatures")],
+    channel: Annotated[Optional[int], typer.Option(help="channel / bridge number (default: first with data)")] = None,
+    criterion: Annotated[float, typer.Option(help="Tc(H) / Hc2(T) criterion, % of the normal-state R")] = 50.0,
+    slope_model: Annotated[str, typer.Option(help="initial-slope fit near Tc: quadratic | linear")] = "quadratic",
+    fit_alpha: Annotated[bool, typer.Option("--fit-alpha", help="fit the Maki parameter in full WHH")] = False,
+    fit_lambda: Annotated[bool, typer.Option("--fit-lambda", help="fit λ_so in full WHH")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Upper critical field: Hc2(T) points, WHH (slope formula and full), GL, Pauli limit, ξ_GL."""
+    from ..transport.hc2 import fit_hc2, hc2_points_from_rh, hc2_points_from_rt
+    from ..transport.segments import merge_same_setpoint, split_sweeps
+
+    sweeps: list[RCurve] = []
+    kinds = set()
+    for f in files:
+        c = load_curve(f, channel)
+        kinds.add(c.x)
+        sweeps += split_sweeps(c)
+    if len(kinds) > 1:
+        raise InputError("mixes temperature sweeps and field sweeps; give one kind per call", source=files[0])
+    sweeps = merge_same_setpoint(sweeps)
+    try:
+        points = (hc2_points_from_rt if kinds == {"T"} else hc2_points_from_rh)(sweeps, criterion=criterion)
+        res = fit_hc2(points, slope_model=slope_model, fit_alpha=fit_alpha, fit_lambda=fit_lambda)
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        raise InputError(exc.message, source=", ".join(map(str, files)), field=exc.field) from None
+    out = res.to_dict() | {"criterion_pct": criterion, "sweep": "R(T) at fixed H" if kinds == {"T"} else
+                           "R(H) at fixed T", "n_sweeps": len(sweeps), "inputs": [str(f) for f in files]}
+    if json_out:
+        echo_json(out)
+        return
+    _print_table("hpglass transport hc2", [
+        ("Tc", _k(out.get("tc_K"))),
+        ("dHc2/dT at Tc", _k(out.get("dHc2dT_T_per_K"), "T/K")),
+        ("μ0Hc2(0) WHH −0.693·Tc·slope", _k(out.get("hc2_whh_T"), "T")),
+        ("μ0Hc2(0) full WHH", _k(out.get("hc2_whh_full_T"), "T")),
+        ("μ0Hc2(0) Ginzburg–Landau", _k(out.get("hc2_gl_T"), "T")),
+        ("Pauli limit 1.84·Tc", _k(out.get("pauli_limit_T"), "T")),
+        ("ξ_GL", _k(out.get("xi_gl_nm"), "nm", 2)),
+        ("points", str(len(out.get("points", [])))),
+    ])
+    err_console.print(f"criterion {criterion:g} % of R_n; {out['sweep']}; {len(sweeps)} sweeps")
+
+
+@app.command("tc")
+@handle_errors
+def tc(
+    file: Annotated[Path, typer.Argument(help="R(T) curve: PPMS/DynaCool .dat or a (T, R) table")],
+    channel: Annotated[Optional[int], typer.Option(help="channel / bridge number (default: first with data)")] = None,
+    field: Annotated[Optional[float], typer.Option(help="use the sweep at this field, T (files with several)")] = None,
+    min_step: Annotated[float, typer.Option(help="smallest step counted as a transition, fraction of R_n")] = 0.1,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Superconducting transition(s) of one R(T) curve: onset, 90/50/10 %, zero resistance."""
+    from ..transport.segments import split_sweeps
+    from ..transport.tc import find_tc
+
+    curve = load_curve(file, channel)
+    if curve.x != "T":
+        raise InputError("this file holds field sweeps, not an R(T) curve (use `hpglass transport hc2`)",
+                         source=file)
+    sweeps = split_sweeps(curve) if len(curve) >= 10 else [curve]
+    if field is not None:
+        sweeps = [s for s in sweeps if abs(s.mean_field_T - field) <= 5e-3]
+        if not sweeps:
+            raise InputError(f"no temperature sweep at {field:g} T", source=file, field="field")
+    elif len(sweeps) > 1:
+        fields = sorted({round(s.mean_field_T, 3) for s in sweeps})
+        if len(fields) > 1:
+            raise InputError(f"holds R(T) at several fields {fields} T: choose one with --field", source=file,
+                             field="field")
+    chosen = sweeps[0] if len(sweeps) == 1 else _join(sweeps)
+    res = find_tc(chosen, min_step=min_step)
+    out = res.to_dict() | {"field_T": chosen.mean_field_T, "n_points": len(chosen), "input": str(file),
+                           "channel": chosen.channel}
+    if json_out:
+        echo_json(out)
+        return
+    if not res.superconducting:
+        err_console.print(f"no superconducting transition: {res.reason}")
+    _print_table("hpglass transport tc", [
+        ("onset", _k(out["tc_onset_K"])), ("90 %", _k(out["tc_90_K"])), ("50 %", _k(out["tc_50_K"])),
+        ("10 %", _k(out["tc_10_K"])), ("zero", _k(out["tc_zero_K"])), ("R_n", _k(out["r_normal_ohm"], "Ω", 4)),
+        ("transitions", ", ".join(f"{t['t_mid_K']:.3f} K ({100 * t['step_fraction']:.0f} %)"
+                                  for t in out["transitions"]) or "none"),
+    ])
+
+
+def _join(sweeps: list[RCurve]) -> RCurve:
+    import numpy as np
+
+    return RCurve(np.concatenate([s.temperature_K for s in sweeps]), np.concatenate([s.resistance_ohm for s in sweeps]),
+                  np.concatenate([s.field_T for s in sweeps]), "T", sweeps[0].source, sweeps[0].channel, sweeps[0].meta)
+
+
+@app.command("sigma")
+@handle_errors
+def sigma(
+    table: Annotated[Path, typer.Argument(help="table of pressure (GPa) and resistance or resistivity")],
+    segments: Annotated[Optional[int], typer.Option(help="number of regimes 1–3 (default: chosen by BIC)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Conductivity vs pressure: regimes of log10 σ(P) with breakpoints (compression/decompression apart)."""
+    from ..transport.conductivity import conductivity_regimes
+
+    t = read_rt_table(table, x="P")
+    kind = "resistance" if t.quantity == "resistance_ohm" else "resistivity"
+    direction = None if t.directions is None else list(t.directions)
+    res = conductivity_regimes(t.pressure_GPa, t.values, direction=direction, n_segments=segments, kind=kind)
+    out = res.to_dict() | {"input": str(table)}
+    if json_out:
+        echo_json(out)
+        return
+    rows = []
+    for name, d in out["directions"].items():
+        for i, reg in enumerate(d["regimes"]):
+            rows.append((f"{name} regime {i + 1}", f"{reg['p_lo_GPa']:.1f}–{reg['p_hi_GPa']:.1f} GPa: "
+                         f"{reg['slope_dec_per_GPa']:.4f} ± {reg['slope_err_dec_per_GPa']:.4f} decades/GPa"))
+        for b, ci in zip(d["breakpoints_GPa"], d["breakpoint_ci_GPa"], strict=True):
+            rows.append((f"{name} breakpoint", f"{b:.2f} GPa (95 % CI {ci[0]:.2f}–{ci[1]:.2f})"))
+    _print_table("hpglass transport sigma", rows)
