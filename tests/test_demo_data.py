@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from hpglass.demo_data import DEMO_XRD, demo_folder, make_demo_xrd
+from hpglass.demo_data import DEMO_XRD, demo_folder, make_demo_transport, make_demo_xrd
 from hpglass.io import read_pattern
 
 
@@ -16,3 +16,15 @@ def test_bundled_files_regenerate(tmp_path):
         # 8 significant digits in the file; xraylib/numpy updates may move the last one
         np.testing.assert_allclose(a.y, b.y, rtol=1e-6)
         assert "SYNTHETIC" in (demo_folder() / name).read_text().splitlines()[0]
+
+
+def test_bundled_transport_files_regenerate():
+    for name, text in make_demo_transport().items():
+        bundled = (demo_folder() / name).read_text()
+        assert "SYNTHETIC" in bundled
+        fresh_rows = [line.split(",") for line in text.splitlines() if line[:1] in ",0123456789"]
+        old_rows = [line.split(",") for line in bundled.splitlines() if line[:1] in ",0123456789"]
+        assert len(fresh_rows) == len(old_rows)
+        for a, b in zip(fresh_rows, old_rows, strict=True):
+            np.testing.assert_allclose([float(v) for v in a if v and v[0] not in "cd"],
+                                       [float(v) for v in b if v and v[0] not in "cd"], rtol=1e-6)

@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from ..demo_data import DEMO_XRD, demo_folder, demo_truth_sq
+from ..demo_data import DEMO_TRANSPORT, DEMO_XRD, demo_folder, demo_truth_sq
 from ..io import atomic_path, atomic_write_text, read_pattern
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
@@ -69,6 +69,76 @@ def _figure(result: ScatterResult, path: Path) -> Path:
     return path
 
 
+def run_transport(out: Path) -> dict:
+    """Tc of the two-transition curve, Hc2 from R(T) at seven fields, σ(P) regimes — on bundled SYNTHETIC files."""
+    from ..io import read_qd, read_rt_table, write_table
+    from ..transport import conductivity_regimes, find_tc, fit_hc2, hc2_points_from_rt, split_sweeps
+    from ..transport.synthetic import gl_hc2
+
+    p = DEMO_TRANSPORT
+    folder = demo_folder()
+    (out / "transport").mkdir(parents=True, exist_ok=True)
+    double = find_tc(read_qd(folder / p["double_file"]).curve())
+    sweeps = split_sweeps(read_qd(folder / p["hc2_file"]).curve())
+    zero_field = find_tc(sweeps[0])
+    hc2 = fit_hc2(hc2_points_from_rt(sweeps, criterion=50.0), slope_model="quadratic")
+    table = read_rt_table(folder / p["sigma_file"], x="P")
+    sig = conductivity_regimes(table.pressure_GPa, table.values, kind="resistivity")
+    pts = hc2.points
+    write_table(out / "transport" / "hc2_points.dat", {"T_K": pts.T_K, "mu0Hc2_T": pts.H_T,
+                                                      "T_err_K": pts.T_err_K, "H_err_T": pts.H_err_T},
+                ["Hc2(T) points, 50 % criterion; SYNTHETIC demo data"])
+    fig = _transport_figure(sweeps, hc2, table, sig, out / "transport" / "transport.png")
+    tc_true = p["tc_K"]
+    return {
+        "label": DEMO_TRANSPORT["label"],
+        "truth": {"tc_50_K": tc_true, "two_transitions_K": list(p["two_transitions_K"]),
+                  "hc2_gl_0_T": p["hc2_0_T"], "sigma_breaks_GPa": list(p["sigma_p"]["breaks_GPa"]),
+                  "initial_slope_T_per_K": -p["hc2_0_T"] / tc_true,
+                  "hc2_law": "GL: Hc2(T) = Hc2(0)(1 − t²)/(1 + t²)"},
+        "measured": {"zero_field": zero_field.to_dict(), "two_transitions": double.to_dict(), "hc2": hc2.to_dict(),
+                     "sigma": sig.to_dict()},
+        "recovery": {
+            "tc_50_err_K": zero_field.tc_50_K - tc_true,
+            "hc2_gl_rel_err_pct": 100 * (hc2.hc2_gl_T / p["hc2_0_T"] - 1),
+            "transitions_found_K": [t.t_mid_K for t in double.transitions],
+            "gl_law_rms_T": float(np.sqrt(np.mean((pts.H_T - gl_hc2(pts.T_K / tc_true,
+                                                                            p["hc2_0_T"])) ** 2))),
+        },
+        "files": {"figure": str(fig), "hc2_points": str(out / "transport" / "hc2_points.dat")},
+    }
+
+
+def _transport_figure(sweeps, hc2, table, sig, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
+    for s in sweeps:
+        ax[0].plot(s.temperature_K, s.resistance_ohm, lw=1, label=f"{s.mean_field_T:g} T")
+    ax[0].set(xlabel="T (K)", ylabel="R (Ω)", title="R(T) at fixed μ0H")
+    ax[0].legend(fontsize=7, ncol=2)
+    hc2.plot(ax=ax[1])
+    ax[1].set(title="μ0Hc2(T): WHH and GL")
+    p = table.pressure_GPa
+    ax[2].semilogy(p, 1.0 / table.values, "o", ms=3, label="σ (synthetic)")
+    d = sig["compression"] if "compression" in sig.directions else sig[sig.directions[0]]
+    for b in d.fit.breakpoints:
+        ax[2].axvline(b, color="0.6", ls="--", lw=0.8)
+    pp = np.linspace(p.min(), p.max(), 300)
+    ax[2].semilogy(pp, 10 ** d.fit.predict(pp), "C3", lw=1, label="piecewise fit")
+    ax[2].set(xlabel="P (GPa)", ylabel="σ (S/cm)", title="room-T conductivity: regimes")
+    ax[2].legend(fontsize=8)
+    fig.suptitle("hpglass demo — SYNTHETIC transport curves (known Tc, Hc2, breakpoints)", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return path
+
+
 @handle_errors
 def demo(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("demo-out"),
@@ -78,6 +148,8 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     with status("demo: diffraction chain …", json_out):
         summary = {"diffraction": run_diffraction(out)}
+    with status("demo: transport …", json_out):
+        summary["transport"] = run_transport(out)
     summary["summary_file"] = str(atomic_write_text(out / "demo.json", dumps(summary) + "\n"))
     if json_out:
         echo_json(summary)
@@ -92,4 +164,17 @@ def demo(
     err_console.print(f"  q1 = {m['q1_A-1']:.4f} ± {m['q1_err_A-1']:.4f} Å⁻¹, r1 = {m['r1_A']:.3f} Å, "
                       f"CN = {m['cn']:.2f}")
     err_console.print(f"  written: {out}/demo.json, {d['files']['figure']}, tables in {out}/diffraction/")
+    t = summary["transport"]
+    tm = t["measured"]
+    err_console.print(f"[bold]transport[/bold] — {t['label']}")
+    err_console.print(f"  Tc(50 %, 0 T) {tm['zero_field']['tc_50_K']:.3f} K (true {t['truth']['tc_50_K']}); "
+                      f"two transitions at {', '.join(f'{x:.2f}' for x in t['recovery']['transitions_found_K'])} K "
+                      f"(true {t['truth']['two_transitions_K']})")
+    err_console.print(f"  μ0Hc2(0): GL {tm['hc2']['hc2_gl_T']:.2f} T (true {t['truth']['hc2_gl_0_T']}), "
+                      f"WHH −0.693·Tc·slope {tm['hc2']['hc2_whh_T']:.2f} T; Pauli {tm['hc2']['pauli_limit_T']:.1f} T")
+    sc = tm["sigma"]["directions"]
+    first = next(iter(sc.values()))
+    err_console.print(f"  σ(P) breakpoints {', '.join(f'{b:.1f}' for b in first['breakpoints_GPa'])} GPa "
+                      f"(true {t['truth']['sigma_breaks_GPa']})")
+    err_console.print(f"  written: {t['files']['figure']}, {t['files']['hc2_points']}")
 
