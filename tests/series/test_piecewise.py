@@ -100,7 +100,7 @@ def test_three_segments_and_bic():
     f = fit_piecewise(x, y, None)
     assert f.n_segments == 3 and set(f.bic_by_segments) == {1, 2, 3}
     assert min(f.bic_by_segments, key=f.bic_by_segments.get) == 3
-    for b, (lo, hi), bt in zip(f.breakpoints, f.breakpoint_ci, (20.0, 40.0), strict=True):
+    for (lo, hi), bt in zip(f.breakpoint_ci, (20.0, 40.0), strict=True):
         assert lo < bt < hi
     for s, e, st in zip(f.slopes, f.slope_errs, (0.35, 0.05, 0.015), strict=True):
         assert abs(s - st) < 3 * e

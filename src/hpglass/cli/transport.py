@@ -20,12 +20,29 @@ TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 def load_curve(path: Path, channel: int | None) -> RCurve:
     """One channel of a PPMS/DynaCool .dat file, or a (T, R) table."""
+    return _load(path, channel)[0]
+
+
+def _load(path: Path, channel: int | None) -> tuple[RCurve, list[int]]:
+    """(curve, the file's channels with data) — the list is empty for a table."""
     if path.suffix.lower() in TABLE_SUFFIXES:
         if channel is not None:
             raise InputError("--channel applies to Quantum Design .dat files, not tables", source=path,
                              field="channel")
-        return read_rt_table(path, x="T")
-    return read_qd(path).curve(channel)
+        return read_rt_table(path, x="T"), []
+    qd = read_qd(path)
+    return qd.curve(channel), qd.channels()
+
+
+def _channel_hint(defaults: dict[int, set[int]]) -> str:
+    """When the default channel was used and the files hold others: say which, and point to --channel."""
+    others = sorted(set().union(*defaults.values()) - set(defaults)) if defaults else []
+    if not others:
+        return ""
+    used = ", ".join(map(str, sorted(defaults)))
+    alt = ", ".join(map(str, others))
+    return (f" (read channel {used}, the default: the first with data; the file also has channel(s) {alt}: "
+            f"choose one with --channel N, e.g. --channel {others[0]})")
 
 
 def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
@@ -59,8 +76,11 @@ def hc2(
 
     sweeps: list[RCurve] = []
     kinds = set()
+    defaults: dict[int, set[int]] = {}  # default channel read → the files' channels with data
     for f in files:
-        c = load_curve(f, channel)
+        c, chans = _load(f, channel)
+        if channel is None and c.channel is not None:
+            defaults.setdefault(c.channel, set()).update(chans)
         kinds.add(c.x)
         sweeps += split_sweeps(c)
     if len(kinds) > 1:
@@ -70,9 +90,11 @@ def hc2(
         points = (hc2_points_from_rt if kinds == {"T"} else hc2_points_from_rh)(sweeps, criterion=criterion)
         res = fit_hc2(points, slope_model=slope_model, fit_alpha=fit_alpha, fit_lambda=fit_lambda)
     except InputError as exc:
-        if exc.source is not None:
+        hint = _channel_hint(defaults)
+        if exc.source is not None and not hint:
             raise
-        raise InputError(exc.message, source=", ".join(map(str, files)), field=exc.field) from None
+        raise InputError(exc.message + hint, source=exc.source or ", ".join(map(str, files)), line=exc.line,
+                         field=exc.field) from None
     out = res.to_dict() | {"criterion_pct": criterion, "sweep": "R(T) at fixed H" if kinds == {"T"} else
                            "R(H) at fixed T", "n_sweeps": len(sweeps), "inputs": [str(f) for f in files]}
     if json_out:
