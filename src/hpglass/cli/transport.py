@@ -30,8 +30,18 @@ def _load(path: Path, channel: int | None) -> tuple[RCurve, list[int]]:
             raise InputError("--channel applies to Quantum Design .dat files, not tables", source=path,
                              field="channel")
         return read_rt_table(path, x="T"), []
+    import numpy as np
+
     qd = read_qd(path)
-    return qd.curve(channel), qd.channels()
+    curve = qd.curve(channel)
+    # channels that hold a measurement: some finite value other than 0 (the ETO writes 0 Ω for an unused channel)
+    measured = [n for n in qd.channels() if np.any(np.nan_to_num(qd.data[qd.resistance_column(n)]) != 0)]
+    if curve.meta.get("all_zero"):
+        others = ", ".join(str(n) for n in measured if n != curve.channel) or "none"
+        raise InputError(f"channel {curve.channel} reads exactly 0 Ω in all {len(curve)} rows (not measured?); "
+                         f"other channels with data: {others} (choose one with --channel N)", source=path,
+                         field=f"channel {curve.channel}")
+    return curve, measured
 
 
 def _channel_hint(defaults: dict[int, set[int]]) -> str:
