@@ -216,7 +216,7 @@ def test_degenerate_inputs():
     with pytest.raises(InputError, match="at least 3 points"):
         fit_hc2(hc2_points_from_rt(one))
     flat = [rt_curve(T_GRID, 1.0, WIDTH, field_T=h, noise=0.003, seed=i) for i, h in enumerate([0.0, 1.0])]
-    with pytest.raises(InputError, match="no curve shows a transition"):
+    with pytest.raises(InputError, match="sweep shows a transition"):
         hc2_points_from_rt(flat)
     zero = rt_family(T_GRID, [0.0, 0.0, 0.0], TC0, WIDTH, lambda h: TC0, noise=0.003)
     with pytest.raises(InputError, match="zero field"):

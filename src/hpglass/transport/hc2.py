@@ -460,10 +460,13 @@ def _check_curves(curves, sweep: str, func: str) -> list[RCurve]:
 
 
 def _no_points_error(func: str, skipped: list[tuple[str, str]], criterion: float) -> InputError:
-    detail = "; ".join(f"{s}: {why}" for s, why in skipped[:4])
+    sources = {s for s, _ in skipped}
+    one_source = len(sources) == 1
+    detail = "; ".join(why if one_source else f"{s}: {why}" for s, why in skipped[:4])
     more = f" (and {len(skipped) - 4} more)" if len(skipped) > 4 else ""
-    return InputError(f"{func}: no curve shows a transition through {criterion:g} % of R_n — {detail}{more}",
-                      field="curves")
+    kind = "temperature" if func.endswith("_rt") else "field"
+    return InputError(f"no {kind} sweep shows a transition through {criterion:g} % of R_n — {detail}{more}",
+                      source=next(iter(sources)) if one_source else None, field="curves")
 
 
 def hc2_points_from_rt(curves: Sequence[RCurve], criterion: float = 50.0) -> Hc2Points:
