@@ -42,6 +42,18 @@ def run_diffraction(out: Path) -> dict:
     }
 
 
+def _save(fig, path: Path, title: str) -> Path:
+    """Title, layout, atomic PNG write, close."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    return path
+
+
 def _figure(result: ScatterResult, path: Path) -> Path:
     import matplotlib
 
@@ -61,12 +73,7 @@ def _figure(result: ScatterResult, path: Path) -> Path:
     ax[2].axhline(1, color="0.7", lw=0.8)
     ax[2].set(xlabel="r (Å)", ylabel="g(r)", title=f"g(r); ρ = {result.density_g_cm3:.3f} g/cm³",
               xlim=(0, result.r[-1]))
-    fig.suptitle("hpglass demo — SYNTHETIC a-Sb2Se3-like pattern (known answer), λ = 0.2952 Å", fontsize=10)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return path
+    return _save(fig, path, "hpglass demo — SYNTHETIC a-Sb2Se3-like pattern (known answer), λ = 0.2952 Å")
 
 
 def run_transport(out: Path) -> dict:
@@ -131,12 +138,7 @@ def _transport_figure(sweeps, hc2, table, sig, path: Path) -> Path:
     ax[2].semilogy(pp, 10 ** d.fit.predict(pp), "C3", lw=1, label="piecewise fit")
     ax[2].set(xlabel="P (GPa)", ylabel="σ (S/cm)", title="room-T conductivity: regimes")
     ax[2].legend(fontsize=8)
-    fig.suptitle("hpglass demo — SYNTHETIC transport curves (known Tc, Hc2, breakpoints)", fontsize=10)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return path
+    return _save(fig, path, "hpglass demo — SYNTHETIC transport curves (known Tc, Hc2, breakpoints)")
 
 
 @handle_errors
