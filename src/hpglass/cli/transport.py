@@ -200,3 +200,31 @@ def sigma(
         for b, ci in zip(d["breakpoints_GPa"], d["breakpoint_ci_GPa"], strict=True):
             rows.append((f"{name} breakpoint", f"{b:.2f} GPa (95 % CI {ci[0]:.2f}–{ci[1]:.2f})"))
     _print_table("hpglass transport sigma", rows)
+
+
+@app.command("hopping")
+@handle_errors
+def hopping(
+    file: Annotated[Path, typer.Argument(help="semiconducting R(T): PPMS/DynaCool .dat or a (T, R) table")],
+    channel: Annotated[Optional[int], typer.Option(help="channel / bridge number (default: first with data)")] = None,
+    tmin: Annotated[Optional[float], typer.Option(help="lowest T of the fit range, K")] = None,
+    tmax: Annotated[Optional[float], typer.Option(help="highest T of the fit range, K")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Activated transport: Arrhenius, Mott VRH (3D, 2D) and Efros–Shklovskii fits, ranked over the same range."""
+    from ..transport.hopping import best_hopping_model
+
+    curve = load_curve(file, channel)
+    t_range = None if tmin is None and tmax is None else (tmin if tmin is not None else 0.0,
+                                                           tmax if tmax is not None else float("inf"))
+    try:
+        res = best_hopping_model(curve, t_range=t_range)
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        raise InputError(exc.message, source=file, field=exc.field) from None
+    out = res.to_dict() | {"input": str(file), "channel": curve.channel}
+    if json_out:
+        echo_json(out)
+        return
+    _print_table("hpglass transport hopping", [(m, str(out["fits"][m])) for m in out["ranking"]])
