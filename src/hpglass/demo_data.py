@@ -140,3 +140,139 @@ def make_demo_transport() -> dict[str, str]:
              f"with breaks at {b1} and {b2} GPa", "pressure_GPa,resistivity_ohm_cm,direction"]
     lines += [f"{pp:.2f},{10 ** -v:.6e},compression" for pp, v in zip(pressures, lg, strict=True)]
     return {p["hc2_file"]: hc2, p["double_file"]: double, p["sigma_file"]: "\n".join(lines) + "\n"}
+
+
+# -- pressure series --------------------------------------------------------------------------------------------------
+DEMO_SERIES = {
+    "label": ("SYNTHETIC pressure series made by hpglass.demo_data.make_demo_series (not measured): Percus–Yevick "
+              "S(q) at each pressure, density from an assumed glass EOS, packing fraction tuned so that q1(P) "
+              "follows the reference study's two slopes"),
+    "pressures_GPa": (0.6, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 15.7, 17.0, 18.5, 20.0, 21.5, 23.0),
+    "q1_slopes_A-1_per_GPa": (0.021, 0.0048),
+    "q1_break_GPa": 15.7,
+    # assumed EOS (BM3) of the model: NOT literature values. Crystal: ambient density of Pnma Sb2Se3
+    # (Voutsas et al. 1985, 5.83 g/cm³) with K0 = 30 GPa, K0' = 6; glass 16 % less dense, K0' = 4, K0 chosen so
+    # that the glass becomes denser than the crystal at 16 GPa (the study's D2).
+    "crystal_eos": {"rho0_g_cm3": 5.83, "K0_GPa": 30.0, "K0p": 6.0},
+    "glass_eos": {"rho0_g_cm3": 0.84 * 5.83, "K0p": 4.0, "crossover_GPa": 16.0},
+    "eta_at_first": 0.40,
+    "bkg_scales": (0.80, 1.0),  # linear from first to last pressure
+    "bragg_from_GPa": 21.5,  # narrow bcc reflections added from here on (demonstrates onset detection)
+    "bcc_a_A": 3.30,
+    "wavelength_A": 0.2952,
+    "two_theta_deg": (2.0, 32.5, 1500),
+    "counts": 3000.0,
+    "seed": 15700,
+    "manifest": "series_manifest.csv",
+    "background_file": "series_empty_cell.xy",
+}
+
+
+def _bm3_pressure(v_rel: float, k0: float, kp: float) -> float:
+    x = v_rel ** (-2.0 / 3.0)
+    return 1.5 * k0 * (x**3.5 - x**2.5) * (1 + 0.75 * (kp - 4) * (x - 1))
+
+
+def demo_series_density(pressure_GPa: float, which: str) -> float:
+    """Density (g/cm³) of the demo's model glass or crystal at a pressure (BM3, parameters in DEMO_SERIES)."""
+    from scipy.optimize import brentq
+
+    s = DEMO_SERIES
+    if which == "crystal":
+        c = s["crystal_eos"]
+        rho0, k0, kp = c["rho0_g_cm3"], c["K0_GPa"], c["K0p"]
+    else:
+        g = s["glass_eos"]
+        rho0, k0, kp = g["rho0_g_cm3"], demo_glass_k0(), g["K0p"]
+    v = brentq(lambda v: _bm3_pressure(v, k0, kp) - pressure_GPa, 0.2, 1.0 + 1e-9)
+    return rho0 / v
+
+
+def demo_glass_k0() -> float:
+    """K0 of the model glass that puts the glass–crystal density crossover at DEMO_SERIES's 16 GPa."""
+    from scipy.optimize import brentq
+
+    g = DEMO_SERIES["glass_eos"]
+    target = demo_series_density(g["crossover_GPa"], "crystal")
+
+    def rho_glass(k0):
+        v = brentq(lambda v: _bm3_pressure(v, k0, g["K0p"]) - g["crossover_GPa"], 0.2, 1.0 + 1e-9)
+        return g["rho0_g_cm3"] / v
+
+    return brentq(lambda k: rho_glass(k) - target, 3.0, 80.0)
+
+
+def demo_series_q1(pressure_GPa: float, q1_first: float) -> float:
+    s = DEMO_SERIES
+    p0, b = s["pressures_GPa"][0], s["q1_break_GPa"]
+    k1, k2 = s["q1_slopes_A-1_per_GPa"]
+    return q1_first + k1 * (min(pressure_GPa, b) - p0) + k2 * max(pressure_GPa - b, 0.0)
+
+
+def _solve_eta(f) -> float:
+    """Root of f(η) on 0.25–0.49 (q1 is not monotonic in η at fixed density): the bracketing grid cell with
+    the largest η, refined by brentq; the grid minimum of |f| when no cell brackets a root."""
+    from scipy.optimize import brentq
+
+    grid = np.linspace(0.25, 0.49, 97)
+    vals = np.array([f(e) for e in grid])
+    cells = np.nonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))[0]
+    if cells.size:
+        i = int(cells[-1])
+        return float(brentq(f, grid[i], grid[i + 1], xtol=1e-7))
+    return float(grid[int(np.argmin(np.abs(vals)))])
+
+
+def make_demo_series() -> dict[str, str]:
+    """Text of the demo series: one 2θ pattern per pressure, one empty cell, a manifest (deterministic)."""
+    from scipy.optimize import brentq
+
+    from .scattering.hard_sphere import percus_yevick_sq, sigma_for
+    from .scattering.synthetic import dac_background, sample_intensity
+
+    s = DEMO_SERIES
+    comp = Composition.parse("Sb2Se3")
+    lam = s["wavelength_A"]
+    tth = np.linspace(*s["two_theta_deg"])
+    q = 4 * np.pi * np.sin(np.radians(tth) / 2) / lam
+    rng = np.random.default_rng(s["seed"])
+    bkg = dac_background(q, lam)
+
+    def peak(n, eta):
+        # q1 as hpglass measures it (the principal-peak fit) on the noise-free S(q) on the file's own grid, so
+        # that the stated true q1 is what a perfect reduction would report
+        from .scattering.peaks import principal_peak
+
+        return principal_peak(q, percus_yevick_sq(q, n, sigma_for(n, eta))).position
+
+    pressures = s["pressures_GPa"]
+    n_first = comp.number_density(demo_series_density(pressures[0], "glass"))
+    q1_first = round(peak(n_first, s["eta_at_first"]), 4)
+    files, rows = {}, []
+    for i, p in enumerate(pressures):
+        rho = demo_series_density(p, "glass")
+        n = comp.number_density(rho)
+        target = demo_series_q1(p, q1_first)
+        eta = _solve_eta(lambda e: peak(n, e) - target)
+        sq = percus_yevick_sq(q, n, sigma_for(n, eta))
+        scale = s["bkg_scales"][0] + (s["bkg_scales"][1] - s["bkg_scales"][0]) * i / (len(pressures) - 1)
+        y = sample_intensity(q, sq, comp, lam, 5.0) + scale * bkg
+        if p >= s["bragg_from_GPa"]:
+            a = s["bcc_a_A"] * (demo_series_density(s["bragg_from_GPa"], "glass") / rho) ** (1 / 3)
+            for hkl2, amp in ((2, 60.0), (4, 25.0), (6, 30.0), (8, 12.0), (10, 15.0)):
+                y = y + amp * np.exp(-0.5 * ((q - 2 * np.pi * np.sqrt(hkl2) / a) / 0.008) ** 2)
+        y = y + rng.normal(size=q.size) * np.sqrt(y / s["counts"])
+        name = f"series_{p:05.1f}GPa.xy"
+        head = [f"# {s['label']}", f"# pressure {p} GPa; true density {rho:.5f} g/cm3; background scale {scale:.4f}; "
+                f"q1 target {target:.5f} A^-1; packing fraction {eta:.5f}", f"# Wavelength: {lam * 1e-10:.6e}",
+                "#       2th_deg             I"]
+        files[name] = "\n".join(head + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, y, strict=True)]) + "\n"
+        rows.append(f"{name},{p},compression,{rho:.6f},{scale:.5f},{target:.6f}")
+    bk = bkg + rng.normal(size=q.size) * np.sqrt(bkg / s["counts"])
+    files[s["background_file"]] = "\n".join(
+        [f"# {s['label']} — empty cell", f"# Wavelength: {lam * 1e-10:.6e}", "#       2th_deg             I"]
+        + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, bk, strict=True)]) + "\n"
+    files[s["manifest"]] = "\n".join(
+        ["# SYNTHETIC series manifest: file, pressure, direction, and the TRUE values used to make each file",
+         "file,pressure_GPa,direction,true_density_g_cm3,true_bkg_scale,true_q1_A-1"] + rows) + "\n"
+    return files
