@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .demo import demo
 from .scatter import scatter
+from .pressure import app as pressure_app
 from .transport import app as transport_app
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.command("scatter")(scatter)
 app.command("demo")(demo)
 app.add_typer(transport_app, name="transport")
+app.add_typer(pressure_app, name="pressure")
 
 
 @app.callback(invoke_without_command=True)
