@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from .demo import demo
 from .scatter import scatter
+from .series import app as series_app
 from .eos import app as eos_app
 from .pressure import app as pressure_app
 from .transport import app as transport_app
@@ -23,6 +24,7 @@ app.command("demo")(demo)
 app.add_typer(transport_app, name="transport")
 app.add_typer(pressure_app, name="pressure")
 app.add_typer(eos_app, name="eos")
+app.add_typer(series_app, name="series")
 
 
 @app.callback(invoke_without_command=True)
