@@ -1,6 +1,7 @@
 """The bundled demo files are what ``make_demo_xrd`` makes (so the demo's 'truth' is the stated one)."""
 
 import numpy as np
+import pytest
 
 from hpglass.demo_data import DEMO_XRD, demo_folder, make_demo_transport, make_demo_xrd
 from hpglass.io import read_pattern
@@ -28,3 +29,19 @@ def test_bundled_transport_files_regenerate():
         for a, b in zip(fresh_rows, old_rows, strict=True):
             np.testing.assert_allclose([float(v) for v in a if v and v[0] not in "cd"],
                                        [float(v) for v in b if v and v[0] not in "cd"], rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_bundled_series_regenerates():
+    """The series files are what make_demo_series makes (≈ 10 s: η is solved through the peak fit)."""
+    from hpglass.demo_data import DEMO_SERIES, make_demo_series
+
+    folder = demo_folder() / "series"
+    fresh = make_demo_series()
+    assert set(fresh) == {p.name for p in folder.iterdir()}
+    assert fresh[DEMO_SERIES["manifest"]] == (folder / DEMO_SERIES["manifest"]).read_text()
+    for name in list(fresh)[:3]:
+        if name.endswith(".xy"):
+            a = np.array([[float(v) for v in ln.split()] for ln in fresh[name].splitlines() if ln[:1] != "#"])
+            b = np.loadtxt(folder / name)
+            np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -260,7 +260,7 @@ def make_demo_series() -> dict[str, str]:
         if p >= s["bragg_from_GPa"]:
             a = s["bcc_a_A"] * (demo_series_density(s["bragg_from_GPa"], "glass") / rho) ** (1 / 3)
             for hkl2, amp in ((2, 60.0), (4, 25.0), (6, 30.0), (8, 12.0), (10, 15.0)):
-                y = y + amp * np.exp(-0.5 * ((q - 2 * np.pi * np.sqrt(hkl2) / a) / 0.008) ** 2)
+                y = y + amp * np.exp(-0.5 * ((q - 2 * np.pi * np.sqrt(hkl2) / a) / 0.015) ** 2)  # FWHM 0.035 Å⁻¹
         y = y + rng.normal(size=q.size) * np.sqrt(y / s["counts"])
         name = f"series_{p:05.1f}GPa.xy"
         head = [f"# {s['label']}", f"# pressure {p} GPa; true density {rho:.5f} g/cm3; background scale {scale:.4f}; "

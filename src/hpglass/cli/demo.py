@@ -152,6 +152,10 @@ def demo(
         summary = {"diffraction": run_diffraction(out)}
     with status("demo: transport …", json_out):
         summary["transport"] = run_transport(out)
+    with status("demo: pressure series …", json_out):
+        from .demo_series import run_series
+
+        summary["series"] = run_series(out)
     summary["summary_file"] = str(atomic_write_text(out / "demo.json", dumps(summary) + "\n"))
     if json_out:
         echo_json(summary)
@@ -179,4 +183,17 @@ def demo(
     err_console.print(f"  σ(P) breakpoints {', '.join(f'{b:.1f}' for b in first['breakpoints_GPa'])} GPa "
                       f"(true {t['truth']['sigma_breaks_GPa']})")
     err_console.print(f"  written: {t['files']['figure']}, {t['files']['hc2_points']}")
+    s = summary["series"]
+    sm, st = s["measured"], s["truth"]
+    q1 = sm["q1_trend"]
+    err_console.print(f"[bold]pressure series[/bold] — {s['label']}")
+    err_console.print(f"  q1 break {q1['breakpoints'][0]:.1f} GPa (true {st['q1_break_GPa']}); slopes "
+                      f"{q1['slopes'][0]:.4f} ± {q1['slope_errs'][0]:.4f}, {q1['slopes'][1]:.4f} ± "
+                      f"{q1['slope_errs'][1]:.4f} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
+    cross = sm["crossover_GPa"]
+    err_console.print(f"  glass–crystal density crossover "
+                      + (f"{cross:.1f} ± {sm['crossover_err_GPa']:.1f} GPa" if cross is not None else "none")
+                      + f" (true {st['crossover_GPa']}); crystallization onset {sm['crystallization_onset_GPa']} GPa "
+                      f"(true {st['crystallization_onset_GPa']}); density errors ≤ {sm['max_density_error_pct']:.1f} %")
+    err_console.print(f"  written: {s['files']['figure']}, {s['files']['table']}")
 
