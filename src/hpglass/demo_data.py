@@ -225,7 +225,6 @@ def _solve_eta(f) -> float:
 
 def make_demo_series() -> dict[str, str]:
     """Text of the demo series: one 2θ pattern per pressure, one empty cell, a manifest (deterministic)."""
-    from scipy.optimize import brentq
 
     from .scattering.hard_sphere import percus_yevick_sq, sigma_for
     from .scattering.synthetic import dac_background, sample_intensity
@@ -253,7 +252,7 @@ def make_demo_series() -> dict[str, str]:
         rho = demo_series_density(p, "glass")
         n = comp.number_density(rho)
         target = demo_series_q1(p, q1_first)
-        eta = _solve_eta(lambda e: peak(n, e) - target)
+        eta = _solve_eta(lambda e, n=n, target=target: peak(n, e) - target)
         sq = percus_yevick_sq(q, n, sigma_for(n, eta))
         scale = s["bkg_scales"][0] + (s["bkg_scales"][1] - s["bkg_scales"][0]) * i / (len(pressures) - 1)
         y = sample_intensity(q, sq, comp, lam, 5.0) + scale * bkg

@@ -191,7 +191,7 @@ def demo(
                       f"{q1['slopes'][0]:.4f} ± {q1['slope_errs'][0]:.4f}, {q1['slopes'][1]:.4f} ± "
                       f"{q1['slope_errs'][1]:.4f} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
     cross = sm["crossover_GPa"]
-    err_console.print(f"  glass–crystal density crossover "
+    err_console.print("  glass–crystal density crossover "
                       + (f"{cross:.1f} ± {sm['crossover_err_GPa']:.1f} GPa" if cross is not None else "none")
                       + f" (true {st['crossover_GPa']}); crystallization onset {sm['crystallization_onset_GPa']} GPa "
                       f"(true {st['crystallization_onset_GPa']}); density errors ≤ {sm['max_density_error_pct']:.1f} %")

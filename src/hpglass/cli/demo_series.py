@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..demo_data import DEMO_SERIES, demo_folder, demo_series_density
+from ..demo_data import DEMO_SERIES, demo_folder
 from ..eos.crossover import density_crossover
 from ..eos.fit import eos_from_params, fit_density
 from ..io import read_pattern, write_table
