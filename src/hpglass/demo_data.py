@@ -275,3 +275,43 @@ def make_demo_series() -> dict[str, str]:
         ["# SYNTHETIC series manifest: file, pressure, direction, and the TRUE values used to make each file",
          "file,pressure_GPa,direction,true_density_g_cm3,true_bkg_scale,true_q1_A-1"] + rows) + "\n"
     return files
+
+
+# -- structure frames -------------------------------------------------------------------------------------------------
+DEMO_FRAMES = {
+    "label": ("SYNTHETIC frames made by hpglass.demo_data.make_demo_frames (not simulated): (a) substitutionally "
+              "disordered bcc Sb2Se3 with Gaussian thermal displacements, (b) a random hard-core packing of "
+              "Sb2Se3 composition — stand-ins until `hpglass simulate` provides melt-quenched glasses"),
+    "bcc": {"file": "bcc_Sb2Se3_thermal.extxyz", "density_g_cm3": 8.3, "cells": 5, "sigma_A": 0.08, "frames": 3},
+    "random": {"file": "random_Sb2Se3_packing.extxyz", "n_atoms": 200, "density_g_cm3": 5.0, "min_distance_A": 2.4,
+               "frames": 3},
+    "seed": 70,
+}
+
+
+def make_demo_frames(folder: Path) -> list[Path]:
+    """Write the demo frames (extxyz) into ``folder``; deterministic."""
+    from ase.io import write
+
+    from .series.crystal_reference import bcc_sb2se3
+    from .structure.random_cell import random_packing
+
+    p = DEMO_FRAMES
+    rng = np.random.default_rng(p["seed"])
+    b = p["bcc"]
+    base = bcc_sb2se3(density_g_cm3=b["density_g_cm3"], cells=b["cells"], seed=p["seed"])
+    frames = []
+    for _ in range(b["frames"]):
+        f = base.copy()
+        f.positions += rng.normal(0.0, b["sigma_A"], f.positions.shape)
+        f.wrap()
+        frames.append(f)
+    r = p["random"]
+    rand = [random_packing("Sb2Se3", r["n_atoms"], r["density_g_cm3"], r["min_distance_A"], seed=p["seed"] + k)
+            for k in range(r["frames"])]
+    out = []
+    for name, fr in ((b["file"], frames), (r["file"], rand)):
+        path = folder / name
+        write(path, fr, format="extxyz")
+        out.append(path)
+    return out
