@@ -8,6 +8,7 @@ from .. import __version__
 from .demo import demo
 from .scatter import scatter
 from .series import app as series_app
+from .structure import structure
 from .eos import app as eos_app
 from .pressure import app as pressure_app
 from .transport import app as transport_app
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.command("scatter")(scatter)
 app.command("demo")(demo)
+app.command("structure")(structure)
 app.add_typer(transport_app, name="transport")
 app.add_typer(pressure_app, name="pressure")
 app.add_typer(eos_app, name="eos")

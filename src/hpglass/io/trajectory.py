@@ -1,0 +1,173 @@
+"""Read simulation frames through ASE: VASP (XDATCAR, OUTCAR, vasprun.xml, POSCAR/CONTCAR), extended XYZ,
+LAMMPS dump and data files, CIF — any format ``ase.io.read`` knows.
+
+``read_frames(path, frames="::")`` returns a list of :class:`ase.Atoms`, each checked for what the structure
+analysis needs: atoms, a cell of non-zero volume and periodic boundaries in all three directions. Species come
+from the file; LAMMPS files that hold only numeric atom types (no ``element`` or ``mass`` column in a dump, no
+``Masses`` section or element type labels in a data file) need ``species`` (the element of type 1, 2, …) —
+ASE would otherwise turn type 1 into hydrogen without a word, and that is refused here.
+
+Frame selection is a Python slice written as text, ``"start:stop:step"`` (``"0:100:5"``, ``"::"``, ``"-10:"``)
+or one index (``"7"``, ``"-1"``), counted over the frames of one file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["parse_frames", "read_frames"]
+
+#: formats guessed from the file name where ASE's own detection does not recognise them
+_NAME_FORMATS = {
+    ".lammpstrj": "lammps-dump-text",
+    ".dump": "lammps-dump-text",
+    ".lammps-dump": "lammps-dump-text",
+    ".lmp": "lammps-data",
+    ".lammps": "lammps-data",
+    ".data": "lammps-data",
+}
+_LAMMPS_DUMP = "lammps-dump-text"
+_LAMMPS_DATA = "lammps-data"
+
+
+def parse_frames(frames: str | int | slice | None) -> slice | int:
+    """``"start:stop:step"`` or ``"i"`` (text), an int or a slice → the index ASE reads with."""
+    if frames is None:
+        return slice(None)
+    if isinstance(frames, (slice, int)) and not isinstance(frames, bool):
+        return frames
+    text = str(frames).strip()
+    parts = text.split(":")
+    if len(parts) > 3 or not text:
+        raise InputError(f"frame selection {frames!r} is not 'start:stop:step' or one index", field="frames")
+    try:
+        values = [int(p) if p.strip() else None for p in parts]
+    except ValueError:
+        raise InputError(f"frame selection {frames!r} is not 'start:stop:step' (integers) or one index",
+                         field="frames") from None
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 3 and values[2] is not None and values[2] <= 0:
+        raise InputError(f"frame step must be positive, got {values[2]}", field="frames")
+    return slice(*values)
+
+
+def _guess_format(path: Path, format: str | None) -> str | None:
+    if format is not None:
+        return format
+    name = path.name.lower()
+    for suffix, fmt in _NAME_FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    if name.startswith("dump.") or ".dump." in name:
+        return _LAMMPS_DUMP
+    if name.startswith("data.") and "xml" not in name:
+        return _LAMMPS_DATA
+    return None
+
+
+def _dump_atom_columns(path: Path) -> list[str] | None:
+    """Column names of the first ``ITEM: ATOMS`` line of a LAMMPS text dump (None if there is none)."""
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            if line.startswith("ITEM: ATOMS"):
+                return line.split()[2:]
+    return None
+
+
+def _species_kwargs(fmt: str | None, species: Sequence[str] | None) -> dict:
+    if species is None:
+        return {}
+    from ase.data import atomic_numbers
+
+    species = list(species)
+    for s in species:
+        if s not in atomic_numbers:
+            raise InputError(f"unknown element {s!r} in the species list", field="species")
+    if fmt == _LAMMPS_DUMP:
+        return {"specorder": species}
+    if fmt == _LAMMPS_DATA:
+        return {"Z_of_type": {k + 1: atomic_numbers[s] for k, s in enumerate(species)}}
+    return {}
+
+
+def read_frames(path: str | os.PathLike, frames: str | int | slice | None = "::", format: str | None = None,
+                species: Sequence[str] | None = None) -> list:
+    """The selected frames of a trajectory or structure file as a list of ase.Atoms (each checked).
+
+    Parameters
+    ----------
+    path : the file (any format ase.io.read reads; LAMMPS dumps/data also by the names ``*.lammpstrj``,
+        ``*.dump``, ``dump.*``, ``*.lmp``, ``data.*``).
+    frames : ``"start:stop:step"`` or one index (see the module docstring), an int or a slice.
+    format : ASE format name when the file name does not tell it (e.g. ``"lammps-dump-text"``).
+    species : element of LAMMPS atom type 1, 2, … (LAMMPS files only; ignored otherwise).
+
+    Raises InputError (one line, naming the file and frame) for a missing or unreadable file, a frame without
+    a cell or not periodic in all directions, and a selection that holds no frame.
+    """
+    path = Path(path)
+    index = parse_frames(frames)
+    if not path.exists():
+        raise InputError("no such file", source=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a trajectory file", source=path)
+    fmt = _guess_format(path, format)
+    kwargs = _species_kwargs(fmt, species)
+    if fmt == _LAMMPS_DUMP and species is None:
+        cols = _dump_atom_columns(path)
+        if cols is not None and "element" not in cols and "mass" not in cols:
+            raise InputError("this LAMMPS dump has only numeric atom types (no 'element' or 'mass' column): give the "
+                             "element of each type (species, e.g. --species Sb,Se)", source=path, field="species")
+    try:
+        from ase.io import read
+
+        sel = index if isinstance(index, slice) else slice(index, None if index == -1 else index + 1)
+        images = read(path, index=sel, format=fmt, **kwargs)
+    except InputError:
+        raise
+    except StopIteration:
+        images = []
+    except IndexError:
+        images = []
+    except Exception as exc:  # noqa: BLE001 — ASE raises anything from ValueError to struct.error on a file it cannot parse
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"cannot read as a structure/trajectory file{f' ({fmt})' if fmt else ''}: {text}",
+                         source=path) from None
+    if not isinstance(images, list):
+        images = [images]
+    if not images:
+        raise InputError(f"frame selection {frames!r} holds no frame of this file", source=path, field="frames")
+    if fmt == _LAMMPS_DATA and species is None:
+        a = images[0]
+        if "type" in a.arrays and not a.has("masses") and np.array_equal(a.arrays["type"], a.numbers):
+            raise InputError("this LAMMPS data file has no Masses section or element type labels: give the element "
+                             "of each type (species, e.g. --species Sb,Se)", source=path, field="species")
+    if isinstance(index, slice):
+        first, step = (0 if index.start is None else index.start), (index.step or 1)
+    else:
+        first, step = index, 1
+    for k, atoms in enumerate(images):
+        where = f"frame {first + k * step}" if isinstance(first, int) and first >= 0 else f"selected frame {k}"
+        _check(atoms, path, where)
+        atoms.info.setdefault("source", str(path))
+        atoms.info.setdefault("frame_label", where)
+    return images
+
+
+def _check(atoms, path: Path, where: str) -> None:
+    if len(atoms) == 0:
+        raise InputError(f"{where} has no atoms", source=path)
+    cell = np.asarray(atoms.cell)
+    if atoms.cell.rank < 3 or not abs(np.linalg.det(cell)) > 1e-6:
+        raise InputError(f"{where} has no cell (or a cell of zero volume); structure analysis needs a periodic "
+                         "cell (extxyz: a Lattice=\"…\" entry)", source=path)
+    if not np.all(atoms.pbc):
+        raise InputError(f"{where} is not periodic in all directions (pbc = {''.join('T' if p else 'F' for p in atoms.pbc)}); "
+                         "structure analysis needs a periodic cell", source=path)
