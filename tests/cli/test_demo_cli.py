@@ -61,7 +61,7 @@ def test_demo_files_written_atomically(demo_run):
         assert Path(summary["diffraction"]["files"][key]).is_file()
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or ".tmp" in p.name]
     assert leftovers == []
-    assert {p.name for p in out.iterdir()} == {"demo.json", "diffraction", "transport", "series"}
+    assert {p.name for p in out.iterdir()} == {"demo.json", "diffraction", "transport", "series", "structure"}
     assert {p.name for p in (out / "transport").iterdir()} == {"transport.png", "hc2_points.dat"}
     assert {p.name for p in (out / "diffraction").iterdir()} == {"sq.dat", "fr.dat", "gr.dat", "result.json",
                                                                   "diffraction.png"}

@@ -156,6 +156,10 @@ def demo(
         from .demo_series import run_series
 
         summary["series"] = run_series(out)
+    with status("demo: structure of frames …", json_out):
+        from .demo_structure import run_structure
+
+        summary["structure"] = run_structure(out)
     summary["summary_file"] = str(atomic_write_text(out / "demo.json", dumps(summary) + "\n"))
     if json_out:
         echo_json(summary)
@@ -196,4 +200,9 @@ def demo(
                       + f" (true {st['crossover_GPa']}); crystallization onset {sm['crystallization_onset_GPa']} GPa "
                       f"(true {st['crystallization_onset_GPa']}); density errors ≤ {sm['max_density_error_pct']:.1f} %")
     err_console.print(f"  written: {s['files']['figure']}, {s['files']['table']}")
+    st = summary["structure"]
+    err_console.print(f"[bold]structure[/bold] — {st['label']}")
+    for key, m in st["measured"].items():
+        err_console.print(f"  {key}: ρ {m['density_g_cm3']:.3f} g/cm³, bcc fraction {m['bcc_fraction']}, q6 "
+                          f"{m['q6']:.3f}, 60° fraction {m['angle_fraction_near_60']:.3f} → {m['result_json']}")
 
