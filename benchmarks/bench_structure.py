@@ -29,7 +29,6 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 
 from hpglass.structure.random_cell import random_packing  # noqa: E402
 
