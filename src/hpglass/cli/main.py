@@ -6,11 +6,11 @@ import typer
 
 from .. import __version__
 from .demo import demo
+from .eos import app as eos_app
+from .pressure import app as pressure_app
 from .scatter import scatter
 from .series import app as series_app
 from .structure import structure
-from .eos import app as eos_app
-from .pressure import app as pressure_app
 from .transport import app as transport_app
 
 app = typer.Typer(

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ._text import is_numeric_row
 from .quantum_design import read_text, split_lines
 
 __all__ = ["EosTable", "read_eos_table"]
@@ -253,17 +254,6 @@ def _recognise(names: list[str], path: Path, line: int) -> tuple[dict[tuple[str,
 
 
 # -- the file ----------------------------------------------------------------------------------------------------
-def _is_numeric_row(text: str) -> bool:
-    tokens = [t for t in re.split(r"[,;\s]+", text.strip()) if t]
-    if not tokens:
-        return False
-    try:
-        float(tokens[0])
-    except ValueError:
-        return False
-    return True
-
-
 def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
     last_comment = None
     for i, line in enumerate(lines):
@@ -274,7 +264,7 @@ def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
             if text.lstrip("#").strip() and not _META.match(text):
                 last_comment = i
             continue
-        if _is_numeric_row(text):
+        if is_numeric_row(text):
             if last_comment is None:
                 raise InputError("no header row naming the columns and their units (e.g. 'P_GPa,V_A3_cell') before "
                                  "the first data row", source=path, line=i + 1)

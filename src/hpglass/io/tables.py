@@ -55,6 +55,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..transport.curve import RCurve
+from ._text import is_numeric_row
 from .quantum_design import read_text, resistance_unit, split_lines
 
 __all__ = ["PressureTable", "read_rt_table"]
@@ -211,17 +212,6 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
 
 
 # -- header ---------------------------------------------------------------------------------------------------------
-def _is_numeric_row(text: str) -> bool:
-    tokens = [t for t in re.split(r"[,;\s]+", text.strip()) if t]
-    if not tokens:
-        return False
-    try:
-        float(tokens[0])
-    except ValueError:
-        return False
-    return True
-
-
 def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
     """(index of the header row, index of the first data row, separator)."""
     last_comment = None
@@ -233,7 +223,7 @@ def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
             if text.lstrip("#").strip():
                 last_comment = i
             continue
-        if _is_numeric_row(text):
+        if is_numeric_row(text):
             if last_comment is None:
                 raise InputError("no header row naming the columns and their units (e.g. 'T_K,R_ohm') before the "
                                  "first data row", source=path, line=i + 1)

@@ -29,6 +29,7 @@ choose). In a glass nearly every atom is "other"; the bcc fraction grows as the 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -50,8 +51,9 @@ def _version() -> str:
 class _MappingResult(Mapping):
     """A frozen result that also reads like the dict the CLI expects (``result["q6_mean"]``)."""
 
-    def _items(self) -> dict:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _items(self) -> dict:
+        """The mapping's content; each result class defines it."""
 
     def __getitem__(self, key):
         return self._items()[key]
