@@ -192,8 +192,8 @@ def demo(
     q1 = sm["q1_trend"]
     err_console.print(f"[bold]pressure series[/bold] — {s['label']}")
     err_console.print(f"  q1 break {q1['breakpoints'][0]:.1f} GPa (true {st['q1_break_GPa']}); slopes "
-                      f"{q1['slopes'][0]:.4f} ± {q1['slope_errs'][0]:.4f}, {q1['slopes'][1]:.4f} ± "
-                      f"{q1['slope_errs'][1]:.4f} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
+                      f"{q1['slopes'][0]:.5f} ± {q1['slope_errs'][0]:.5f}, {q1['slopes'][1]:.5f} ± "
+                      f"{q1['slope_errs'][1]:.5f} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
     cross = sm["crossover_GPa"]
     err_console.print("  glass–crystal density crossover "
                       + (f"{cross:.1f} ± {sm['crossover_err_GPa']:.1f} GPa" if cross is not None else "none")
