@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ._text import is_numeric_row
+from ._text import find_header
 from .quantum_design import read_text, split_lines
 
 __all__ = ["EosTable", "read_eos_table"]
@@ -254,30 +254,6 @@ def _recognise(names: list[str], path: Path, line: int) -> tuple[dict[tuple[str,
 
 
 # -- the file ----------------------------------------------------------------------------------------------------
-def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
-    last_comment = None
-    for i, line in enumerate(lines):
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("#"):
-            if text.lstrip("#").strip() and not _META.match(text):
-                last_comment = i
-            continue
-        if is_numeric_row(text):
-            if last_comment is None:
-                raise InputError("no header row naming the columns and their units (e.g. 'P_GPa,V_A3_cell') before "
-                                 "the first data row", source=path, line=i + 1)
-            header_idx, first = last_comment, i
-        else:
-            header_idx, first = i, i + 1
-        header_text = lines[header_idx].strip().lstrip("#")
-        sep = "," if "," in header_text else ";" if ";" in header_text else "\t" if "\t" in header_text.strip() \
-            else " "
-        return header_idx, first, sep
-    raise InputError("file is empty (no header row and no data)", source=path)
-
-
 def _split_header(line: str, sep: str) -> list[str]:
     text = line.strip().lstrip("#").strip()
     if sep == " ":
@@ -290,7 +266,7 @@ def read_eos_table(path) -> EosTable:
     path = Path(path)
     text, encoding = read_text(path, "table")
     lines = split_lines(text)
-    header_idx, first, sep = _find_header(lines, path)
+    header_idx, first, sep = find_header(lines, path, 'P_GPa,V_A3_cell', skip_comment=_META.match)
     names = _split_header(lines[header_idx], sep)
     cols, ignored = _recognise(names, path, header_idx + 1)
     meta: dict = {"encoding": encoding, "header_line": header_idx + 1, "ignored_columns": ignored}

@@ -55,7 +55,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..transport.curve import RCurve
-from ._text import is_numeric_row
+from ._text import find_header
 from .quantum_design import read_text, resistance_unit, split_lines
 
 __all__ = ["PressureTable", "read_rt_table"]
@@ -178,7 +178,7 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
     path = Path(path)
     text, encoding = read_text(path, "table")
     lines = split_lines(text)
-    header_idx, first_data, sep = _find_header(lines, path)
+    header_idx, first_data, sep = find_header(lines, path, 'T_K,R_ohm')
     names = _split_header(lines[header_idx], sep)
     columns, ignored = _recognise(names, path, header_idx + 1)
     used = _required(columns, x, path, header_idx + 1)
@@ -212,37 +212,6 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
 
 
 # -- header ---------------------------------------------------------------------------------------------------------
-def _find_header(lines: list[str], path: Path) -> tuple[int, int, str]:
-    """(index of the header row, index of the first data row, separator)."""
-    last_comment = None
-    for i, line in enumerate(lines):
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("#"):
-            if text.lstrip("#").strip():
-                last_comment = i
-            continue
-        if is_numeric_row(text):
-            if last_comment is None:
-                raise InputError("no header row naming the columns and their units (e.g. 'T_K,R_ohm') before the "
-                                 "first data row", source=path, line=i + 1)
-            header_idx, first = last_comment, i
-        else:
-            header_idx, first = i, i + 1
-        header_text = lines[header_idx].strip().lstrip("#")
-        if "," in header_text:
-            sep = ","
-        elif ";" in header_text:
-            sep = ";"
-        elif "\t" in header_text.strip():
-            sep = "\t"
-        else:
-            sep = " "
-        return header_idx, first, sep
-    raise InputError("file is empty (no header row and no data)", source=path)
-
-
 def _split_header(line: str, sep: str) -> list[str]:
     text = line.strip()
     if text.startswith("#"):

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from . import _library
+from ._checks import finite_number
 
 __all__ = [
     "GOLD_SCALES",
@@ -141,8 +142,8 @@ def _fcc_hkl(hkl) -> tuple[int, int, int]:
 
 def d_spacing_from_two_theta(two_theta_deg: float, wavelength_A: float) -> float:
     """Bragg's law: d = λ / (2 sin θ), Å."""
-    tt = _number(two_theta_deg, "two_theta")
-    lam = _number(wavelength_A, "wavelength", positive=True)
+    tt = finite_number(two_theta_deg, "two_theta")
+    lam = finite_number(wavelength_A, "wavelength", positive=True)
     if not 0.0 < tt < 180.0:
         raise InputError(f"2θ = {tt:g}° is outside (0°, 180°)", field="two_theta")
     return lam / (2.0 * math.sin(math.radians(tt) / 2.0))
@@ -154,20 +155,7 @@ def cubic_cell_volume(d_A: float, hkl) -> float:
     n = h * h + k * k + l * l
     if n == 0:
         raise InputError("(000) is not a reflection", field="hkl")
-    return (_number(d_A, "d", positive=True) * math.sqrt(n)) ** 3
-
-
-def _number(value, name: str, *, positive: bool = False, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{value!r} is not a number", field=name) from None
-    if not math.isfinite(v) or (positive and v <= 0) or v < 0:
-        raise InputError(f"must be a finite {'positive' if positive else 'non-negative'} number, got {value!r}",
-                         field=name)
-    return v
+    return (finite_number(d_A, "d", positive=True) * math.sqrt(n)) ** 3
 
 
 def _version() -> str:
@@ -324,29 +312,29 @@ def gold_pressure(
                            ("two_theta_err", two_theta_err_deg, "two_theta")):
         if v is not None and owner != route:
             raise InputError(f"{name} goes with a {owner} input, but the input is {route}", field=name)
-    s_v = _number(volume_err_A3, "volume_err", allow_none=True)
-    s_d = _number(d_err_A, "d_err", allow_none=True)
-    s_tt = _number(two_theta_err_deg, "two_theta_err", allow_none=True)
-    s_t = _number(temperature_err_K, "temperature_err", allow_none=True)
+    s_v = finite_number(volume_err_A3, "volume_err", allow_none=True)
+    s_d = finite_number(d_err_A, "d_err", allow_none=True)
+    s_tt = finite_number(two_theta_err_deg, "two_theta_err", allow_none=True)
+    s_t = finite_number(temperature_err_K, "temperature_err", allow_none=True)
 
     idx = d = tt = lam = None
     if route == "volume":
         if hkl is not None or wavelength_A is not None:
             raise InputError("hkl and wavelength go with a d-spacing or 2θ, not with a volume", field="hkl")
-        volume = _number(volume_A3, "volume", positive=True)
+        volume = finite_number(volume_A3, "volume", positive=True)
         sigma_v = s_v
     else:
         idx = _fcc_hkl(hkl)
         if route == "d":
             if wavelength_A is not None:
                 raise InputError("a wavelength goes with 2θ, not with a d-spacing", field="wavelength")
-            d = _number(d_A, "d", positive=True)
+            d = finite_number(d_A, "d", positive=True)
             sigma_d = s_d
         else:
             if wavelength_A is None:
                 raise InputError("2θ needs the X-ray wavelength (Å)", field="wavelength")
-            tt = _number(two_theta_deg, "two_theta")
-            lam = _number(wavelength_A, "wavelength", positive=True)
+            tt = finite_number(two_theta_deg, "two_theta")
+            lam = finite_number(wavelength_A, "wavelength", positive=True)
             d = d_spacing_from_two_theta(tt, lam)
             theta = math.radians(tt) / 2.0
             sigma_d = None if s_tt is None else d / math.tan(theta) * math.radians(s_tt) / 2.0
@@ -368,7 +356,7 @@ def gold_pressure(
     if temperature_K is None:
         t = t_ref
     else:
-        t = _number(temperature_K, "temperature", positive=True)
+        t = finite_number(temperature_K, "temperature", positive=True)
         if not thermal and abs(t - t_ref) > ROOM_TEMPERATURE_TOLERANCE_K:
             raise InputError(f"the {sc.key} scale is a {t_ref:g} K isotherm without a thermal model"
                              f"; {t:g} K needs a thermal scale (fei2007)", field="temperature")

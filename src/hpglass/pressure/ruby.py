@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from . import _library
+from ._checks import finite_number
 
 __all__ = [
     "RUBY_SCALES",
@@ -186,19 +187,6 @@ def _closed_form(model: str, params, ratio: float) -> tuple[float, float]:
     raise InputError(f"ruby model {model!r} is not supported here", field="scale")  # pragma: no cover
 
 
-def _finite(value, name: str, *, positive: bool = False, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{value!r} is not a number", field=name) from None
-    if not math.isfinite(v) or (positive and v <= 0) or (not positive and v < 0):
-        raise InputError(f"must be a finite {'positive' if positive else 'non-negative'} number, got {value!r}",
-                         field=name)
-    return v
-
-
 def _version() -> str:
     from .. import __version__
 
@@ -287,7 +275,7 @@ def ruby_pressure(
     """Pressure (GPa) from the ruby R1 wavelength ``lambda_nm`` measured at ``temperature_K`` (None: at λ0's
     temperature, no correction). See the module docstring for the scales, λ0 and the temperature correction."""
     sc = _scale(scale)
-    lam = _finite(lambda_nm, "lambda_nm", positive=True)
+    lam = finite_number(lambda_nm, "lambda_nm", positive=True)
     lo, hi = R1_RANGE_NM
     if not lo <= lam <= hi:
         raise InputError(f"{lam:g} nm is not a ruby R1 wavelength ({lo:g}-{hi:g} nm; give nm, not Å or cm⁻¹)",
@@ -297,16 +285,16 @@ def ruby_pressure(
     if lambda0_nm is None:
         lam0, lam0_source = float(cal.reference_wavelength_nm), f"default of the {sc.key} scale"
     else:
-        lam0, lam0_source = _finite(lambda0_nm, "lambda0_nm", positive=True), "given"
+        lam0, lam0_source = finite_number(lambda0_nm, "lambda0_nm", positive=True), "given"
         if not lo <= lam0 <= hi:
             raise InputError(f"{lam0:g} nm is not a ruby R1 wavelength ({lo:g}-{hi:g} nm)", field="lambda0_nm")
-    t0 = _finite(lambda0_temperature_K, "lambda0_temperature_K", positive=True)
-    s_lam = _finite(lambda_err_nm, "lambda_err_nm", allow_none=True)
-    s_lam0 = _finite(lambda0_err_nm, "lambda0_err_nm", allow_none=True)
-    s_t = _finite(temperature_err_K, "temperature_err_K", allow_none=True)
+    t0 = finite_number(lambda0_temperature_K, "lambda0_temperature_K", positive=True)
+    s_lam = finite_number(lambda_err_nm, "lambda_err_nm", allow_none=True)
+    s_lam0 = finite_number(lambda0_err_nm, "lambda0_err_nm", allow_none=True)
+    s_t = finite_number(temperature_err_K, "temperature_err_K", allow_none=True)
 
     corr_key, shift, dshift_dt = None, 0.0, 0.0
-    t = _finite(temperature_K, "temperature_K", positive=True, allow_none=True)
+    t = finite_number(temperature_K, "temperature_K", positive=True, allow_none=True)
     if t is not None:
         corr = _correction(temperature_correction)
         corr_key = corr.key
