@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 $(BIN)/hpglass: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	# the CPU build of torch before anything that depends on it (else pip pulls the CUDA packages)
+	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[all,test]'
 	touch $(BIN)/hpglass
 

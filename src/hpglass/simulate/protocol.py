@@ -11,7 +11,7 @@ Stages, in order (each one continues from the atoms the previous one left):
 ``equilibrate``
     NVT Langevin at ``temperature_K`` for ``equilibration_steps``.
 ``P_<p>GPa`` for each pressure of ``pressures_GPa`` (strictly increasing)
-    Isotropic Berendsen NPT (:class:`ase.md.nptberendsen.NPTBerendsen`) at ``temperature_K`` and ``p`` GPa:
+    Berendsen NPT (isotropic or full cell, see ``barostat``) at ``temperature_K`` and ``p`` GPa:
     ``pressure_equilibration_steps`` steps, then ``steps_per_pressure`` production steps, during which a frame is
     sampled every ``sample_every`` steps (so ``steps_per_pressure // sample_every`` frames per pressure).
 ``P_<p>GPa_decompress`` (only with ``decompress=True``)
@@ -85,6 +85,10 @@ class ProtocolConfig:
     compressibility_per_GPa: compressibility assumed by the Berendsen barostat, 1/GPa; only sets how fast the
         volume relaxes, not where it ends (default 0.02, i.e. a bulk modulus of 50 GPa).
     decompress: after the top pressure, also step back down the ladder (default False).
+    barostat: ``"isotropic"`` (the cell keeps its shape, :class:`ase.md.nptberendsen.NPTBerendsen`) or ``"full"``
+        (the three cell lengths relax independently,
+        :class:`ase.md.nptberendsen.Inhomogeneous_NPTBerendsen`) (default ``"isotropic"``: right for a glass,
+        whose stress is isotropic on average; ``"full"`` lets a crystallizing cell relax its shape).
     """
 
     composition: str = "Sb2Se3"
@@ -108,6 +112,7 @@ class ProtocolConfig:
     barostat_time_fs: float = 1000.0
     compressibility_per_GPa: float = 0.02
     decompress: bool = False
+    barostat: str = "isotropic"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pressures_GPa", tuple(float(p) for p in self.pressures_GPa))
@@ -129,6 +134,8 @@ class ProtocolConfig:
             raise InputError("needs at least one pressure", field="pressures_GPa")
         if any(b <= a for a, b in itertools.pairwise(p)):
             raise InputError(f"must be strictly increasing, got {list(p)}", field="pressures_GPa")
+        if self.barostat not in ("isotropic", "full"):
+            raise InputError(f"must be 'isotropic' or 'full', got {self.barostat!r}", field="barostat")
         if self.steps_per_pressure < self.sample_every:
             raise InputError("steps_per_pressure is smaller than sample_every: no frame would be sampled",
                              field="sample_every")
@@ -239,9 +246,10 @@ def _make_dynamics(stage: StagePlan, atoms, config: ProtocolConfig, rng):
 
     dt = config.timestep_fs * units.fs
     if stage.kind == "npt":
-        from ase.md.nptberendsen import NPTBerendsen
+        from ase.md.nptberendsen import Inhomogeneous_NPTBerendsen, NPTBerendsen
 
-        return NPTBerendsen(atoms, dt, temperature_K=stage.temperature_K,
+        cls = NPTBerendsen if config.barostat == "isotropic" else Inhomogeneous_NPTBerendsen
+        return cls(atoms, dt, temperature_K=stage.temperature_K,
                             pressure_au=stage.pressure_GPa * units.GPa,
                             taut=config.thermostat_time_fs * units.fs, taup=config.barostat_time_fs * units.fs,
                             compressibility_au=config.compressibility_per_GPa / units.GPa)
@@ -261,7 +269,8 @@ def _blas_one_thread():
 
 def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], out_dir: str | Path,
                  resume: bool = False,
-                 progress: Callable[[str, int, int], None] | None = None) -> ProtocolResult:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 metadata: dict[str, Any] | None = None) -> ProtocolResult:
     """Run (or continue) the protocol of ``config`` in ``out_dir``; see the module docstring for stages and files.
 
     calculator_factory: called once per call (and only then) to get the ASE calculator.
@@ -271,6 +280,8 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
         With ``resume=False`` an ``out_dir`` that already holds a checkpoint is refused.
     progress: ``progress(stage, step, n_steps)`` after every MD step (an exception from it stops the run; the last
         checkpoint stays valid).
+    metadata: JSON-ready facts about the run that are not protocol parameters (potential, its version, device);
+        copied into every stage record under ``"metadata"``. Not compared on resume.
     """
     from ase.md import velocitydistribution as vd
 
@@ -374,7 +385,7 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
                       "temperature_K": stage.temperature_K, "start_temperature_K": stage.start_temperature_K,
                       "n_steps": stage.n_steps, "sampling_starts_after_step": stage.sample_after if npt else None,
                       "n_frames": len(frames), "final_density_g_cm3": density_g_cm3(atoms),
-                      "series": series, "calculator": calc_name, "config": cfg_dict, "hpglass_version": __version__}
+                      "series": series, "calculator": calc_name, "metadata": metadata or {}, "config": cfg_dict, "hpglass_version": __version__}
             files.append(atomic_write_text(out_dir / f"{stage.name}.json", json.dumps(record, indent=1) + "\n"))
             completed.append(stage.name)
             checkpoint(stage.name, stage.n_steps, [], {})
