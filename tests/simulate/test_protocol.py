@@ -142,7 +142,7 @@ def test_full_cell_barostat_reaches_pressure_and_records_metadata(tmp_path):
     """barostat="full": the three cell lengths move independently; the cell still reaches the target pressure.
 
     Tolerance: a 32-atom EMT cell at 300 K fluctuates by ~1 GPa in instantaneous pressure; the mean over the
-    production log points must be within 2 GPa of 10 GPa (measured: within 1 GPa).
+    production log points must be within 2 GPa of 10 GPa (measured: 9.28 GPa, the Berendsen lag of a short run).
     """
     cfg = replace(CFG, barostat="full", pressures_GPa=(10.0,), pressure_equilibration_steps=100,
                   steps_per_pressure=100)
