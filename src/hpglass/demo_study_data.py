@@ -1,0 +1,166 @@
+"""Inputs of the bundled demo *study* that are made from stated models, and the code that made them.
+
+Transport (``DEMO_STUDY_TRANSPORT``): SYNTHETIC DynaCool-ETO-format R(T) files — NOT measured — for two compression
+runs and one decompression, one file per (run, pressure), and a room-temperature resistivity table per run. The
+model is a piecewise description of what the reference study reports (Zhang et al., PRL 127, 127002 (2021);
+``../shared/reference-study.md`` rows T1–T10), written down so that the demo's phase diagram has known answers:
+
+* below ``semiconducting_below_GPa`` the normal state is activated, R(T) = R_n exp(E_a / k_B T) (negative dR/dT,
+  row T3), no transition; up to ``onset_GPa`` it is flat and normal (no transition);
+* compression: one transition of midpoint T_c(P) = ``tc_onset_K`` + ``tc_slope_K_per_GPa`` (P − ``onset_GPa``)
+  (4.5 K at 23.9 GPa, row T4; 6.5 K at 51 GPa); between ``two_transitions_GPa`` two transitions, the lower one continuing the
+  HDA line and the upper one at ``upper_tc_K`` (row T5: 6.5 and 7.5 K at 51 GPa); above, one transition at
+  ``bcc_tc_K`` + ``bcc_slope_K_per_GPa`` (P − 60) (row T6: 7.9 K at 60 GPa); none above ``max_sc_GPa`` (row T10);
+* decompression (from the top of run 1): one transition at ``decompression_tc_K`` + slope (P − 40) (≈ 10 K, row
+  T7) down to ``decompression_two_GPa``, where two transitions appear (the decompression line and the HDA line),
+  none below ``decompression_vanish_GPa``;
+* at the pressures in ``field_pressures_GPa`` the file also holds R(T) in the fields ``fields_T``, with the
+  Ginzburg–Landau law H_c2(T) = H_c2(0)(1 − t²)/(1 + t²) and H_c2(0) = ``hc2_per_K`` × T_c (compression) or
+  ``hc2_per_K_decompression`` × T_c (decompression: larger, row T8);
+* the room-temperature resistivity follows three regimes of log₁₀σ with breaks at 20 and 57.2 GPa (rows T1, T2),
+  decompression staying ``decompression_offset_dec`` decades more conductive (hysteresis).
+
+Each R(T) curve is a tanh step (``hpglass.transport.synthetic``) of width ``width_K`` on a linear normal state with
+Gaussian noise; every file's header says SYNTHETIC and states its true T_c values. The manifest lists each file with
+its run, direction, pressure and true transition temperatures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["DEMO_STUDY_TRANSPORT", "make_demo_study_transport", "model_tcs"]
+
+DEMO_STUDY_TRANSPORT: dict = {
+    "label": ("SYNTHETIC DynaCool-ETO-format R(T) files made by hpglass.demo_study_data.make_demo_study_transport "
+              "(not measured): a stated piecewise model of the reference study's Tc(P)"),
+    "folder": "study_transport",
+    "runs": {
+        "run1": {"direction": "compression",
+                 "pressures_GPa": (8.0, 14.0, 19.0, 22.5, 24.5, 28.0, 33.0, 38.0, 43.0, 47.0, 51.0, 54.0, 60.0,
+                                   65.0, 70.0)},
+        "run2": {"direction": "compression",
+                 "pressures_GPa": (11.0, 17.0, 21.0, 23.9, 26.5, 31.0, 36.0, 41.0, 46.0, 52.5, 57.0, 62.0)},
+        "run1-decompression": {"direction": "decompression",
+                               "pressures_GPa": (62.0, 55.0, 48.0, 41.0, 35.0, 30.0, 27.0, 25.0, 22.0, 18.0)},
+    },
+    "semiconducting_below_GPa": 21.7,
+    "activation_meV": 0.6,
+    "onset_GPa": 23.9,
+    "tc_onset_K": 4.5,
+    "tc_slope_K_per_GPa": 0.074,  # 4.5 K at 23.9 GPa to 6.5 K at 51 GPa (rows T4, T5)
+    "two_transitions_GPa": (50.0, 56.0),
+    "upper_tc_K": 7.5,
+    "bcc_tc_K": 7.9,
+    "bcc_slope_K_per_GPa": -0.04,
+    "max_sc_GPa": 65.0,
+    "decompression_tc_K": 10.0,
+    "decompression_slope_K_per_GPa": -0.02,
+    "decompression_two_GPa": 25.0,
+    "decompression_vanish_GPa": 24.0,
+    "width_K": 0.15,
+    "fields_T": (0.0, 0.5, 1.0, 2.0, 3.0),
+    "field_pressures_GPa": {"run1": (33.0, 60.0), "run2": (46.0,), "run1-decompression": (41.0,)},
+    "hc2_per_K": 0.8,
+    "hc2_per_K_decompression": 1.2,
+    "temperatures_K": (2.0, 14.0, 241),
+    "r_normal_ohm": 0.5,
+    "normal_slope_per_K": 0.004,
+    "noise_rel": 0.002,
+    "sigma_p": {"breaks_GPa": (20.0, 57.2), "slopes_dec_per_GPa": (0.35, 0.03, 0.08),
+                "log10_sigma0_S_cm": -5.0, "noise_dec": 0.05, "decompression_offset_dec": 0.3},
+    "seed": 127002,
+    "manifest": "transport_manifest.csv",
+}
+
+
+def model_tcs(pressure_GPa: float, direction: str) -> tuple[float, ...]:
+    """Midpoint T_c values (K) of the demo model at a pressure; () when not superconducting."""
+    s = DEMO_STUDY_TRANSPORT
+    p = float(pressure_GPa)
+    if direction == "decompression":
+        if p < s["decompression_vanish_GPa"]:
+            return ()
+        tc = s["decompression_tc_K"] + s["decompression_slope_K_per_GPa"] * (p - 40.0)
+        if p <= s["decompression_two_GPa"]:
+            return (_hda_tc(p), round(tc, 4))
+        return (round(tc, 4),)
+    if p < s["onset_GPa"] or p > s["max_sc_GPa"]:
+        return ()
+    lo, hi = s["two_transitions_GPa"]
+    if p < lo:
+        return (_hda_tc(p),)
+    if p < hi:
+        return (_hda_tc(p), s["upper_tc_K"])
+    return (round(s["bcc_tc_K"] + s["bcc_slope_K_per_GPa"] * (p - 60.0), 4),)
+
+
+def _hda_tc(p: float) -> float:
+    s = DEMO_STUDY_TRANSPORT
+    return round(s["tc_onset_K"] + s["tc_slope_K_per_GPa"] * (p - s["onset_GPa"]), 4)
+
+
+def _log10_sigma(p: np.ndarray, direction: str) -> np.ndarray:
+    s = DEMO_STUDY_TRANSPORT["sigma_p"]
+    b1, b2 = s["breaks_GPa"]
+    k1, k2, k3 = s["slopes_dec_per_GPa"]
+    lg = s["log10_sigma0_S_cm"] + k1 * np.minimum(p, b1) + k2 * np.clip(p - b1, 0, b2 - b1) \
+        + k3 * np.clip(p - b2, 0, None)
+    return lg + (s["decompression_offset_dec"] if direction == "decompression" else 0.0)
+
+
+def _eto(rows, title: str, truth: str) -> str:
+    head = ["[Header]", f"; {DEMO_STUDY_TRANSPORT['label']}", f"; TRUE model values: {truth}", f"TITLE,{title}",
+            "BYAPP,Electrical Transport Option,1.0", "INFO,SYNTHETIC model (see hpglass.demo_study_data),SAMPLE_MATERIAL",
+            "[Data]", "Comment,Time Stamp (s),Temperature (K),Field (Oe),Resistance Ch1 (Ohms)"]
+    return "\n".join(head + [f",{c:.1f},{t:.5f},{h * 1e4:.3f},{r:.7e}" for c, t, h, r in rows]) + "\n"
+
+
+def make_demo_study_transport() -> dict[str, str]:
+    """File name → text of every demo-study transport file, the resistivity tables and the manifest."""
+    from .transport.synthetic import gl_tc_of_field, rt_curve
+
+    s = DEMO_STUDY_TRANSPORT
+    rng = np.random.default_rng(s["seed"])
+    temps = np.linspace(*s["temperatures_K"])
+    kb_meV = 0.08617333262
+    files: dict[str, str] = {}
+    manifest = ["# SYNTHETIC demo-study transport manifest: file, run, direction, pressure and the TRUE model values",
+                "file,run,direction,pressure_GPa,fields_T,true_tc_K,true_hc2_0_T"]
+    for run, spec in s["runs"].items():
+        direction = spec["direction"]
+        for p in spec["pressures_GPa"]:
+            tcs = model_tcs(p, direction)
+            fields = s["fields_T"] if (tcs and p in s["field_pressures_GPa"].get(run, ())) else (0.0,)
+            per_k = s["hc2_per_K_decompression"] if direction == "decompression" else s["hc2_per_K"]
+            hc2_0 = per_k * max(tcs) if tcs else 0.0
+            rows, clock = [], 0.0
+            for h in fields:
+                if tcs:
+                    shifted = [gl_tc_of_field(h, tc, per_k * tc) for tc in tcs]
+                    c = rt_curve(temps, shifted, s["width_K"], s["r_normal_ohm"], s["normal_slope_per_K"])
+                    r = c.resistance_ohm
+                elif p < s["semiconducting_below_GPa"]:
+                    r = s["r_normal_ohm"] * np.exp(s["activation_meV"] / (kb_meV * temps))
+                else:
+                    r = s["r_normal_ohm"] + s["normal_slope_per_K"] * temps
+                r = r + rng.normal(0.0, s["noise_rel"] * s["r_normal_ohm"], temps.size)
+                for t, rr in zip(temps, r, strict=True):
+                    clock += 2.0
+                    rows.append((clock, t, h, rr))
+            name = f"{run}_{p:05.1f}GPa_ETO.dat"
+            truth = (f"{direction}, {p} GPa, Tc midpoints {list(tcs) or 'none'} K"
+                     + (f", GL Hc2(0) {hc2_0:.4f} T" if len(fields) > 1 else ""))
+            files[name] = _eto(rows, f"{run} {p} GPa", truth)
+            manifest.append(f"{name},{run},{direction},{p},{' '.join(f'{h:g}' for h in fields)},"
+                            f"{' '.join(f'{t:g}' for t in tcs)},{hc2_0:.4f}" if len(fields) > 1 else
+                            f"{name},{run},{direction},{p},0,{' '.join(f'{t:g}' for t in tcs)},")
+        ps = np.asarray(spec["pressures_GPa"], dtype=float)
+        lg = _log10_sigma(ps, direction) + rng.normal(0.0, s["sigma_p"]["noise_dec"], ps.size)
+        table = [f"# {s['label']}: room-temperature resistivity of {run}, three regimes of log10 sigma with breaks "
+                 f"at {s['sigma_p']['breaks_GPa'][0]} and {s['sigma_p']['breaks_GPa'][1]} GPa",
+                 "pressure_GPa,resistivity_ohm_cm,direction"]
+        table += [f"{p:.2f},{10 ** -v:.6e},{direction}" for p, v in zip(ps, lg, strict=True)]
+        files[f"{run}_resistivity_vs_pressure.csv"] = "\n".join(table) + "\n"
+    files[s["manifest"]] = "\n".join(manifest) + "\n"
+    return files
