@@ -164,3 +164,84 @@ def make_demo_study_transport() -> dict[str, str]:
         files[f"{run}_resistivity_vs_pressure.csv"] = "\n".join(table) + "\n"
     files[s["manifest"]] = "\n".join(manifest) + "\n"
     return files
+
+
+# -- diffraction patterns computed from the simulated glass ---------------------------------------------------------
+DEMO_STUDY_DIFFRACTION: dict = {
+    "label": ("SYNTHETIC X-ray patterns made by hpglass.demo_study_data.make_demo_study_patterns (not measured): "
+              "the Faber–Ziman X-ray S(q) of the bundled simulated a-Sb2Se3 frames at each pressure "
+              "(hpglass.structure.reciprocal_sq, xraylib form factors), made into DAC intensities through the "
+              "hpglass.xray model with normalization alpha, a scaled model empty-cell background and counting noise"),
+    "folder": "study_xrd",
+    "wavelength_A": 0.2952,
+    "two_theta_deg": (2.0, 32.5, 1500),
+    "q_bin_A-1": 0.05,
+    "alpha": 5.0,
+    "bkg_scales": (0.80, 1.0),  # linear from the first to the last pressure
+    "counts": 3000.0,
+    "seed": 21127,
+    "manifest": "xrd_manifest.csv",
+    "background_file": "empty_cell.xy",
+}
+
+
+def simulated_frames_by_pressure(run_dir) -> dict[float, list]:
+    """Pressure (GPa) → sampled frames of every compression stage ``P_<p>GPa.extxyz`` of a simulate run."""
+    import re
+    from pathlib import Path
+
+    from ase.io import read
+
+    out = {}
+    for path in sorted(Path(run_dir).glob("P_*GPa.extxyz")):
+        m = re.fullmatch(r"P_([0-9.]+)GPa\.extxyz", path.name)
+        if m:
+            out[float(m.group(1))] = read(path, index=":")
+    return dict(sorted(out.items()))
+
+
+def make_demo_study_patterns(frames_by_pressure: dict[float, list]) -> dict[str, str]:
+    """File name → text of one 2θ pattern per pressure, the empty cell and a manifest with the TRUE density
+    (the frames' mean) and background scale of each file."""
+    from .simulate.protocol import density_g_cm3
+    from .scattering.synthetic import dac_background, sample_intensity
+    from .structure.reciprocal_sq import reciprocal_xray_sq
+
+    s = DEMO_STUDY_DIFFRACTION
+    lam = s["wavelength_A"]
+    tth = np.linspace(*s["two_theta_deg"])
+    q = 4 * np.pi * np.sin(np.radians(tth) / 2) / lam
+    edges = np.arange(q[0] - s["q_bin_A-1"], q[-1] + 2 * s["q_bin_A-1"], s["q_bin_A-1"])
+    rng = np.random.default_rng(s["seed"])
+    bkg = dac_background(q, lam)
+    pressures = list(frames_by_pressure)
+    files, rows = {}, []
+    for i, p in enumerate(pressures):
+        frames = frames_by_pressure[p]
+        res = reciprocal_xray_sq(frames, edges)
+        good = np.isfinite(res.sq)
+        sq = np.interp(q, res.q[good], res.sq[good])
+        rho = float(np.mean([density_g_cm3(f) for f in frames]))
+        comp = "".join(f"{el}{n}" for el, n in _counts(frames[0]).items())
+        scale = s["bkg_scales"][0] + (s["bkg_scales"][1] - s["bkg_scales"][0]) * i / max(len(pressures) - 1, 1)
+        y = sample_intensity(q, sq, comp, lam, s["alpha"]) + scale * bkg
+        y = y + rng.normal(size=q.size) * np.sqrt(np.abs(y) / s["counts"])
+        name = f"xrd_{p:05.1f}GPa.xy"
+        head = [f"# {s['label']}", f"# pressure {p:g} GPa; TRUE density {rho:.5f} g/cm3 (mean of {len(frames)} "
+                f"frames); background scale {scale:.4f}; alpha {s['alpha']}", f"# Wavelength: {lam * 1e-10:.6e}",
+                "#       2th_deg             I"]
+        files[name] = "\n".join(head + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, y, strict=True)]) + "\n"
+        rows.append(f"{name},{p:g},compression,{rho:.6f},{scale:.5f}")
+    bk = bkg + rng.normal(size=q.size) * np.sqrt(bkg / s["counts"])
+    files[s["background_file"]] = "\n".join(
+        [f"# {s['label']} — empty cell", f"# Wavelength: {lam * 1e-10:.6e}", "#       2th_deg             I"]
+        + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, bk, strict=True)]) + "\n"
+    files[s["manifest"]] = "\n".join(
+        ["# SYNTHETIC patterns from simulated frames: file, pressure, direction and the TRUE values of each file",
+         "file,pressure_GPa,direction,true_density_g_cm3,true_bkg_scale"] + rows) + "\n"
+    return files
+
+
+def _counts(atoms) -> dict[str, int]:
+    sym = atoms.get_chemical_symbols()
+    return {el: sym.count(el) for el in dict.fromkeys(sym)}

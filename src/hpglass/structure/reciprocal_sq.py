@@ -72,9 +72,11 @@ def reciprocal_xray_sq(frames: Sequence, q_edges: np.ndarray, chunk: int = 4096)
     total = np.zeros(nb)
     total_sq = np.zeros(nb)
     count = np.zeros(nb)
+    counts0 = sorted((s, symbols.count(s)) for s in set(symbols))
     for k_frame, atoms in enumerate(frames):
-        if atoms.get_chemical_symbols() != symbols:
-            raise InputError(f"frame {k_frame} holds other atoms than frame 0", field="frames")
+        symbols = atoms.get_chemical_symbols()
+        if sorted((s, symbols.count(s)) for s in set(symbols)) != counts0:
+            raise InputError(f"frame {k_frame} has another composition than frame 0", field="frames")
         if not all(atoms.pbc):
             raise InputError(f"frame {k_frame} is not periodic in all three directions", field="frames")
         kv = reciprocal_vectors(atoms.cell[:], edges[-1])
