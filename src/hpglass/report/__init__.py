@@ -1,0 +1,47 @@
+"""Report: publication-style figures (the paper's Figs. 1–5), HTML report, tables."""
+
+from .figures import (
+    MISSING_NOTE,
+    AltbcMap,
+    CrystalR1Curve,
+    ElfHistogram,
+    ElfSlice,
+    PatternCurves,
+    Region,
+    RoomTemperatureSeries,
+    RtNearTc,
+    StructureAtPressure,
+    TcPoint,
+    TrendPoints,
+    fig1_transport,
+    fig2_diffraction,
+    fig3_simulation,
+    fig4_eos_phase_diagram,
+    fig5_distortion_elf,
+    panel_axes,
+    save_figure,
+)
+from .style import report_style
+
+__all__ = [
+    "MISSING_NOTE",
+    "AltbcMap",
+    "CrystalR1Curve",
+    "ElfHistogram",
+    "ElfSlice",
+    "PatternCurves",
+    "Region",
+    "RoomTemperatureSeries",
+    "RtNearTc",
+    "StructureAtPressure",
+    "TcPoint",
+    "TrendPoints",
+    "fig1_transport",
+    "fig2_diffraction",
+    "fig3_simulation",
+    "fig4_eos_phase_diagram",
+    "fig5_distortion_elf",
+    "panel_axes",
+    "report_style",
+    "save_figure",
+]
