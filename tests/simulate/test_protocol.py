@@ -156,3 +156,29 @@ def test_full_cell_barostat_reaches_pressure_and_records_metadata(tmp_path):
     assert max(cell) - min(cell) > 1e-6  # lengths relaxed independently (isotropic scaling keeps a cube a cube)
     with pytest.raises(InputError, match="isotropic"):
         replace(CFG, barostat="triclinic")
+
+
+def test_branch_from_initial_structure(full_run, tmp_path):
+    """A ladder started from a saved structure skips melt and quench, and starts at that structure's density."""
+    start = full_run.files["P_10GPa"][0]
+    cfg = replace(CFG, initial_structure=str(start), pressures_GPa=(20.0,), equilibration_steps=10)
+    assert [s.name for s in plan_stages(cfg)] == ["equilibrate", "P_20GPa"]
+    res = run_protocol(cfg, EMT, tmp_path / "branch")
+    assert not (tmp_path / "branch" / "melt.json").exists()
+    # the branch reaches the density of the full ladder's 20 GPa stage within thermal noise (0.1 g/cm³)
+    assert res.mean_density_g_cm3["P_20GPa"] == pytest.approx(full_run.mean_density_g_cm3["P_20GPa"], abs=0.1)
+    with pytest.raises(InputError, match="not found"):
+        run_protocol(replace(cfg, initial_structure=str(tmp_path / "nope.extxyz")), EMT, tmp_path / "b2")
+
+
+def test_resume_accepts_a_checkpoint_written_before_a_parameter_existed(full_run, tmp_path):
+    """A checkpoint whose config lacks a later-added parameter resumes when the given value is its default."""
+    import shutil
+
+    out = tmp_path / "old"
+    shutil.copytree(full_run.out_dir, out)
+    doc = json.loads((out / "checkpoint.json").read_text())
+    del doc["config"]["initial_structure"]
+    (out / "checkpoint.json").write_text(json.dumps(doc))
+    res = run_protocol(CFG, EMT, out, resume=True)  # nothing left to run; must not refuse
+    assert res.stages == full_run.stages

@@ -89,6 +89,12 @@ class ProtocolConfig:
         (the three cell lengths relax independently,
         :class:`ase.md.nptberendsen.Inhomogeneous_NPTBerendsen`) (default ``"isotropic"``: right for a glass,
         whose stress is isotropic on average; ``"full"`` lets a crystallizing cell relax its shape).
+    initial_structure: path of a structure file (extxyz, traj, POSCAR … anything :func:`ase.io.read` reads; the
+        last frame) to start from instead of a melt–quench: the ``melt`` and ``quench`` stages are skipped, the
+        velocities are drawn at ``temperature_K``, and the run goes ``equilibrate`` → pressure ladder. Use it to
+        branch several ladders off one quenched glass (each in its own process), or to put a crystal through the
+        same NPT ladder. ``composition``, ``n_atoms`` and ``initial_density_g_cm3`` are then not used. (default
+        None)
     """
 
     composition: str = "Sb2Se3"
@@ -113,6 +119,7 @@ class ProtocolConfig:
     compressibility_per_GPa: float = 0.02
     decompress: bool = False
     barostat: str = "isotropic"
+    initial_structure: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pressures_GPa", tuple(float(p) for p in self.pressures_GPa))
@@ -186,11 +193,11 @@ def _pressure_name(p: float) -> str:
 def plan_stages(config: ProtocolConfig) -> list[StagePlan]:
     """The ordered stages of ``config``."""
     c = config
-    stages = [
+    stages = [] if c.initial_structure else [
         StagePlan("melt", "melt", c.melt_steps, c.melt_temperature_K),
         StagePlan("quench", "quench", c.quench_steps, c.temperature_K, start_temperature_K=c.melt_temperature_K),
-        StagePlan("equilibrate", "equilibrate", c.equilibration_steps, c.temperature_K),
     ]
+    stages.append(StagePlan("equilibrate", "equilibrate", c.equilibration_steps, c.temperature_K))
     n = c.pressure_equilibration_steps + c.steps_per_pressure
     for p in c.pressures_GPa:
         stages.append(StagePlan(_pressure_name(p), "npt", n, c.temperature_K, pressure_GPa=p,
@@ -259,6 +266,24 @@ def _make_dynamics(stage: StagePlan, atoms, config: ProtocolConfig, rng):
     return Langevin(atoms, dt, temperature_K=t0, friction=config.friction_per_fs / units.fs, fixcm=False, rng=rng)
 
 
+def _read_start(path: str):
+    from ase.io import read
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("initial structure not found", source=p, field="initial_structure")
+    try:
+        atoms = read(p, index=-1)
+    except Exception as exc:  # noqa: BLE001 — ase raises many exception types for unreadable files
+        raise InputError(f"cannot read the initial structure: {exc}", source=p, field="initial_structure") from None
+    if not all(atoms.pbc) or atoms.get_volume() <= 0:
+        raise InputError("the initial structure must be periodic in three directions", source=p,
+                         field="initial_structure")
+    atoms.calc = None
+    atoms.set_constraint()
+    return atoms
+
+
 def _blas_one_thread():
     try:
         from threadpoolctl import threadpool_limits
@@ -298,7 +323,9 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
     rng = np.random.default_rng(config.seed)
     resumed_from = None
     if ckpt is not None:
-        diff = compare_configs(ckpt.config, cfg_dict)
+        # a parameter added to hpglass after the run started is absent on disk: it ran with the default
+        on_disk = {**ProtocolConfig().to_dict(), **ckpt.config}
+        diff = compare_configs(on_disk, cfg_dict)
         if diff is not None:
             raise InputError(f"the checkpoint's configuration differs in '{diff}' (on disk "
                              f"{ckpt.config.get(diff)!r}, given {cfg_dict.get(diff)!r}); resume with the same "
@@ -309,14 +336,19 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
         completed = list(ckpt.completed)
         resumed_from = (ckpt.stage, ckpt.step)
     else:
-        from ..structure.random_cell import random_packing
+        if config.initial_structure:
+            atoms = _read_start(config.initial_structure)
+            t_start = config.temperature_K
+        else:
+            from ..structure.random_cell import random_packing
 
-        atoms = random_packing(config.composition, config.n_atoms, config.initial_density_g_cm3,
-                               min_distance=config.min_distance_A, seed=int(rng.integers(2**31)))
+            atoms = random_packing(config.composition, config.n_atoms, config.initial_density_g_cm3,
+                                   min_distance=config.min_distance_A, seed=int(rng.integers(2**31)))
+            t_start = config.melt_temperature_K
         if hasattr(vd, "thermalize_momenta"):  # ASE ≥ 3.29; MaxwellBoltzmannDistribution is deprecated there
-            vd.thermalize_momenta(atoms, config.melt_temperature_K, rng=rng)
+            vd.thermalize_momenta(atoms, t_start, rng=rng)
         else:  # pragma: no cover - older ASE
-            vd.MaxwellBoltzmannDistribution(atoms, temperature_K=config.melt_temperature_K, rng=rng)
+            vd.MaxwellBoltzmannDistribution(atoms, temperature_K=t_start, rng=rng)
         vd.Stationary(atoms)
         completed = []
     atoms.calc = calculator_factory()
