@@ -6,10 +6,13 @@ import typer
 
 from .. import __version__
 from .demo import demo
+from .elf import elf
 from .eos import app as eos_app
 from .pressure import app as pressure_app
+from .run import run
 from .scatter import scatter
 from .series import app as series_app
+from .simulate import simulate
 from .structure import structure
 from .transport import app as transport_app
 
@@ -22,7 +25,10 @@ app = typer.Typer(
 )
 app.command("scatter")(scatter)
 app.command("demo")(demo)
+app.command("run")(run)
 app.command("structure")(structure)
+app.command("elf")(elf)
+app.command("simulate")(simulate)
 app.add_typer(transport_app, name="transport")
 app.add_typer(pressure_app, name="pressure")
 app.add_typer(eos_app, name="eos")

@@ -34,7 +34,10 @@ POTENTIALS: dict[str, dict[str, str]] = {
                "reference": "B. Deng et al., Nat. Mach. Intell. 5, 1031 (2023)"},
 }
 
-_INSTALL = "pip install torch==2.13.0 (the CPU build, first), then pip install 'hpglass[simulate]'"
+def _missing(package: str, name: str) -> MissingDependencyError:
+    # torch must come first as the CPU build, else pip pulls the CUDA packages
+    return MissingDependencyError(package, "simulate",
+                                  f"the {name} potential (after the CPU build of torch: pip install torch==2.13.0)")
 
 
 def _check_name(name: str) -> dict[str, str]:
@@ -87,20 +90,20 @@ def make_calculator(name: str = "sevenn", device: str = "cpu", threads: int = 1)
     try:
         import torch
     except ImportError:
-        raise MissingDependencyError(f"the {name} potential needs torch: {_INSTALL}") from None
+        raise _missing("torch", name) from None
     device = _check_device(device)
     torch.set_num_threads(int(threads))
     if name == "sevenn":
         try:
             from sevenn.calculator import SevenNetCalculator
         except ImportError:
-            raise MissingDependencyError(f"the sevenn potential needs the sevenn package: {_INSTALL}") from None
+            raise _missing("sevenn", name) from None
         return SevenNetCalculator(model="7net-0", device=device)
     try:
         from chgnet.model import CHGNet
         from chgnet.model.dynamics import CHGNetCalculator
     except ImportError:
-        raise MissingDependencyError(f"the chgnet potential needs the chgnet package: {_INSTALL}") from None
+        raise _missing("chgnet", name) from None
     return CHGNetCalculator(model=CHGNet.load(verbose=False), use_device=device)
 
 

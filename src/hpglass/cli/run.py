@@ -1,0 +1,58 @@
+"""`hpglass run study.toml`: every stream of a study → tables, figures, report.html (see hpglass.study)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import echo_json, err_console, handle_errors, status
+
+
+@handle_errors
+def run(
+    study: Annotated[Path, typer.Argument(help="the study file (TOML)")],
+    out: Annotated[Path | None, typer.Option(help="output folder (default: <study name>-out next to the "
+                                                  "current folder)")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address, tcp://host:port")] = None,
+    workers: Annotated[int | None, typer.Option(help="local worker processes (default: [analysis] workers, "
+                                                     "else the CPUs available)")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="recompute every piece")] = False,
+    screenshot: Annotated[bool, typer.Option("--screenshot", help="also save report.png (headless Chromium)")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Run a whole study: diffraction, transport, simulation → trends, phase diagram, claims, report.html."""
+    from ..errors import InputError
+    from ..study import load_study, run_study
+
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}", field="--workers")
+    spec = load_study(study)  # validates everything before anything is written
+    target = out if out is not None else Path(f"{study.stem}-out")
+    with status(f"running {study} …", json_out) as sp:
+        def progress(msg: str) -> None:
+            if sp is not None and hasattr(sp, "update"):
+                sp.update(f"{study.name}: {msg} …")
+
+        result = run_study(spec, target, scheduler=scheduler, workers=workers, use_cache=not no_cache,
+                           screenshot=screenshot, progress=progress)
+    claims = [c.to_dict() for c in result.claims]
+    counts = {k: sum(1 for c in claims if c["agree"] == k) for k in ("yes", "no")}
+    counts["not supported"] = len(claims) - counts["yes"] - counts["no"]
+    summary = {"study": str(study), "out": str(target), "report": result.files.get("report"),
+               "summary": result.files.get("summary"), "tables": result.files.get("tables"),
+               "figures": result.files.get("figures"), "cache": result.cache, "timings_s": result.timings_s,
+               "claims": counts}
+    if json_out:
+        echo_json(summary)
+        return
+    err_console.print(f"[bold]hpglass run[/bold] {study} → {target}")
+    pieces = ", ".join(f"{k} {v['computed']} computed/{v['cached']} cached" for k, v in result.cache.items())
+    err_console.print(f"  pieces: {pieces}")
+    err_console.print(f"  claims: {counts['yes']} agree, {counts['no']} disagree, {counts['not supported']} not "
+                      "supported by this data")
+    for b in result.phase_diagram.boundaries:
+        e = "" if b.err_GPa is None else f" ± {b.err_GPa:.2g}"
+        err_console.print(f"  {b.name}: {b.pressure_GPa:.2f}{e} GPa from {b.source}")
+    err_console.print(f"  report: {result.files.get('report')}  ({result.timings_s.get('total', 0):.1f} s)")

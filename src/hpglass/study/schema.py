@@ -1,0 +1,413 @@
+"""The study file (TOML): what was measured and simulated, where the files are, how to analyse them.
+
+Validated with pydantic (``extra="forbid"`` everywhere: a misspelt key or a key with the wrong unit suffix is an
+error, not silently ignored). Every error becomes one :class:`~hpglass.errors.InputError` naming the study file and
+the field path, e.g. ``study.toml [diffraction[0].pressures_GPa]: 14 pressures for 13 files``. Relative paths
+resolve against the folder of the study file; every file must exist when the study is loaded.
+
+Units are part of the field names (``pressures_GPa``, ``wavelength_A``, ``fields_T``, ``ruby_R1_nm``); a key
+with another unit (``wavelength_nm``) is reported as a wrong unit with the name to use.
+
+Sections (see README "Study" for a complete example):
+
+* ``[study]`` name, description.
+* ``[sample]`` composition; ``[sample.crystal]`` the crystal reference: ambient density, an EOS (BM2/BM3/Vinet/…
+  parameters, stated as literature or assumed), Pnma atomic coordinates (optional, with their source) and whether
+  to compute the bcc reference.
+* ``[[diffraction]]`` runs: files, background, wavelength_A, one pressure source per file (pressures_GPa, ruby
+  R1 wavelengths, or gold d-spacings), direction, provenance.
+* ``[[transport]]`` runs: R(T) curves (file, pressure_GPa, channel, fields_T) and an optional room-temperature
+  resistivity-vs-pressure table; direction; provenance.
+* ``[[simulation]]`` runs: trajectory files per pressure (``frames = {"0" = "md_0GPa.extxyz"}`` or a list of
+  ``{pressure_GPa, file}`` tables), crystal reference trajectories, bond cutoffs, ring criterion; provenance.
+* ``[analysis]`` settings shared by the streams (reduction, fits, criteria, workers).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import InputError
+
+__all__ = ["Analysis", "Crystal", "CrystalEos", "DiffractionRun", "Provenance", "SimulationFrames",
+           "SimulationRun", "Study", "TransportCurve", "TransportRun", "load_study", "parse_study"]
+
+#: unit suffixes a field name may carry; used to tell "wrong unit" from "unknown field"
+_UNIT_SUFFIXES = ("GPa", "cm3", "MPa", "kbar", "bar", "Pa", "A", "nm", "pm", "m", "T", "Oe", "mT", "K", "C", "g_cm3",
+                  "kg_m3", "A-1", "nm-1", "deg", "rad", "ohm", "ohm_cm", "S_cm", "eV")
+
+
+def _file(value: Path, info: ValidationInfo) -> Path:
+    """Resolve a path against the study's folder and check that it is a file."""
+    base = (info.context or {}).get("base")
+    p = Path(value).expanduser()
+    if not p.is_absolute() and base is not None:
+        p = (Path(base) / p).resolve()
+    if not p.exists():
+        raise ValueError(f"file not found: {p}")
+    if not p.is_file():
+        raise ValueError(f"not a file: {p}")
+    return p
+
+
+StudyFile = Annotated[Path, AfterValidator(_file)]
+
+
+def _at(field: str, message: str) -> ValueError:
+    """A model-level error that belongs to one of the model's fields (the translator moves it there)."""
+    return ValueError(f"@{field}: {message}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Provenance(_Model):
+    """Where a stream's data come from: measured, or synthetic/simulated with the model that made them."""
+
+    kind: Literal["measured", "synthetic", "simulated"]
+    model: str | None = Field(None, description="the model/generator/potential (required unless measured)")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _model_needed(self) -> Provenance:
+        if self.kind != "measured" and not (self.model or "").strip():
+            raise _at("model", f"{self.kind} data must state the model that made them")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.kind == "measured":
+            return "measured"
+        return f"{self.kind.upper()} — {self.model}"
+
+
+class CrystalEos(_Model):
+    """A crystal EOS by its parameters (``rho0_g_cm3`` at ambient, ``K0_GPa``, ``K0p``)."""
+
+    form: Literal["bm2", "bm3", "bm4", "vinet", "murnaghan"] = "bm3"
+    rho0_g_cm3: float = Field(gt=0)
+    K0_GPa: float = Field(gt=0)
+    K0p: float | None = None
+    label: str = "crystal EOS"
+    status: Literal["literature", "assumed"] = Field(
+        description="literature values (cite them in label) or assumed model values")
+
+
+class Crystal(_Model):
+    """The crystalline reference of the sample."""
+
+    density_g_cm3: float | None = Field(None, gt=0, description="ambient density of the crystal")
+    density_source: str | None = None
+    eos: CrystalEos | None = None
+    pnma_coordinates: list[tuple[str, float, float]] | None = Field(
+        None, description="Pnma independent atoms on 4c as (label, x, z); required for the Pnma r1 reference")
+    pnma_source: str | None = None
+    bcc: bool = Field(True, description="compute the bcc (Im-3m) reference along the crystal EOS")
+    reference_sigma_A: float = Field(0.08, gt=0, description="Gaussian broadening of the reference g(r)")
+
+    @model_validator(mode="after")
+    def _checks(self) -> Crystal:
+        if self.pnma_coordinates is not None and not (self.pnma_source or "").strip():
+            raise _at("pnma_source", "Pnma coordinates need their source (paper or database entry)")
+        return self
+
+
+class Sample(_Model):
+    name: str | None = None
+    composition: str
+    crystal: Crystal | None = None
+
+    @field_validator("composition")
+    @classmethod
+    def _parse(cls, v: str) -> str:
+        from ..composition import Composition
+
+        try:
+            Composition.parse(v)
+        except InputError as exc:
+            raise ValueError(exc.message) from None
+        return v
+
+
+class DiffractionRun(_Model):
+    """One diffraction pressure run: one pattern per pressure point."""
+
+    name: str
+    direction: Literal["compression", "decompression"] = "compression"
+    files: list[StudyFile]
+    background: StudyFile | None = None
+    wavelength_A: float = Field(gt=0, lt=5)
+    pressures_GPa: list[float] | None = None
+    pressure_errs_GPa: list[float] | None = None
+    ruby_R1_nm: list[float] | None = None
+    ruby_scale: Literal["mao1986", "dewaele2008", "ruby2020"] = "ruby2020"
+    ruby_temperature_K: float | None = Field(None, gt=0)
+    gold_d_A: list[float] | None = None
+    gold_hkl: str = "111"
+    gold_scale: Literal["fei2007", "dewaele2004"] = "fei2007"
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _checks(self) -> DiffractionRun:
+        n = len(self.files)
+        if n == 0:
+            raise _at("files", "no files: a diffraction run needs at least one pattern")
+        sources = [k for k in ("pressures_GPa", "ruby_R1_nm", "gold_d_A") if getattr(self, k) is not None]
+        if len(sources) != 1:
+            raise _at("pressures_GPa", "give exactly one pressure source per file: pressures_GPa, ruby_R1_nm or "
+                      "gold_d_A" + (f" (got {', '.join(sources)})" if sources else ""))
+        for key in (*sources, "pressure_errs_GPa"):
+            vals = getattr(self, key)
+            if vals is not None and len(vals) != n:
+                what = {"pressures_GPa": "pressures", "ruby_R1_nm": "ruby readings", "gold_d_A": "gold readings",
+                        "pressure_errs_GPa": "pressure errors"}[key]
+                raise _at(key, f"{len(vals)} {what} for {n} files")
+        if self.pressures_GPa is not None:
+            for i, p in enumerate(self.pressures_GPa):
+                if not -0.5 <= p <= 1000:
+                    raise _at(f"pressures_GPa[{i}]", f"{p:g} GPa is not a pressure in GPa (expected −0.5 … 1000)")
+        if len(set(map(str, self.files))) != n:
+            raise _at("files", "a file is listed twice")
+        return self
+
+
+class TransportCurve(_Model):
+    """One R(T) file at one pressure (several fields in one file → Hc2(T))."""
+
+    file: StudyFile
+    pressure_GPa: float = Field(ge=-0.5, le=1000)
+    channel: int | None = Field(None, ge=1)
+    fields_T: list[float] | None = Field(None, description="the fields the file holds (checked); > 1 → Hc2")
+
+
+class TransportRun(_Model):
+    name: str
+    direction: Literal["compression", "decompression"] = "compression"
+    curves: list[TransportCurve] = Field(default_factory=list)
+    resistivity_table: StudyFile | None = Field(None, description="room-temperature ρ(P) table (pressure_GPa, "
+                                                                   "resistivity_ohm_cm[, direction])")
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _checks(self) -> TransportRun:
+        if not self.curves and self.resistivity_table is None:
+            raise _at("curves", "no data: give R(T) curves and/or a resistivity_table")
+        return self
+
+
+class SimulationFrames(_Model):
+    pressure_GPa: float = Field(ge=-0.5, le=1000)
+    file: StudyFile
+
+
+class SimulationRun(_Model):
+    name: str
+    direction: Literal["compression", "decompression"] = "compression"
+    frames: list[SimulationFrames]
+    references: dict[str, StudyFile] = Field(default_factory=dict,
+                                             description="crystal reference trajectories, label → file")
+    select: str = Field("::", description="frames of each file, 'start:stop:step'")
+    cutoffs_A: dict[str, float] = Field(default_factory=dict, description="bond cutoffs, 'A-B' → Å")
+    rings: Literal["primitive", "king", "guttman", "none"] = "primitive"
+    max_ring: int = Field(8, ge=3, le=16)
+    provenance: Provenance
+
+    @field_validator("frames", mode="before")
+    @classmethod
+    def _table(cls, v: Any) -> Any:
+        if isinstance(v, dict):  # {"0" = "file", "5" = "file"}
+            out = []
+            for k, f in v.items():
+                try:
+                    p = float(k)
+                except ValueError:
+                    raise ValueError(f"key {k!r} of frames is not a pressure in GPa") from None
+                out.append({"pressure_GPa": p, "file": f})
+            return out
+        return v
+
+    @model_validator(mode="after")
+    def _checks(self) -> SimulationRun:
+        if not self.frames:
+            raise _at("frames", "no trajectories: give frames = {\"<P in GPa>\" = \"file\"}")
+        ps = [f.pressure_GPa for f in self.frames]
+        if len(set(ps)) != len(ps):
+            raise _at("frames", "a pressure appears twice")
+        for k, v in self.cutoffs_A.items():
+            if not re.fullmatch(r"[A-Z][a-z]?-[A-Z][a-z]?", k):
+                raise _at("cutoffs_A", f"key {k!r} must be a pair like 'Sb-Se'")
+            if not 0 < v < 10:
+                raise _at("cutoffs_A", f"cutoff {v} Å for {k} must be in (0, 10)")
+        return self
+
+
+class Analysis(_Model):
+    """Analysis settings (each piece's cache key holds the settings it uses)."""
+
+    refine_density: bool = True
+    refine_bkg: bool = True
+    density_g_cm3: float | None = Field(None, gt=0, description="fixed density when not refined (start value)")
+    normalization: Literal["krogh-moe", "fit"] = "krogh-moe"
+    q_min_A: float | None = Field(None, ge=0)
+    q_max_A: float | None = Field(None, gt=0)
+    r_max_A: float = Field(10.0, gt=0)
+    lorch: bool = False
+    iterations: int = Field(5, ge=0, le=200)
+    q1_segments: int | None = Field(2, ge=1, le=3, description="None: chosen by BIC")
+    r1_segments: int | None = Field(2, ge=1, le=3)
+    sigma_segments: int | None = Field(3, ge=1, le=3)
+    ci_level: float = Field(0.95, gt=0, lt=1)
+    glass_eos_form: Literal["bm2", "bm3", "vinet", "murnaghan"] = "bm3"
+    crystallization_min_peaks: int = Field(2, ge=1)
+    tc_criterion: Literal["onset", "90", "50", "10", "zero"] = "50"
+    hc2_criterion_pct: float = Field(50.0, gt=0, lt=100)
+    hc2_slope_model: Literal["linear", "quadratic"] = "quadratic"
+    simulation_q_max_A: float = Field(12.0, gt=0)
+    workers: int | None = Field(None, ge=1, description="worker processes (default: the CPUs available)")
+
+
+class StudyInfo(_Model):
+    name: str = "study"
+    description: str | None = None
+
+
+class Study(_Model):
+    """A whole study file (see the module docstring)."""
+
+    study: StudyInfo = Field(default_factory=StudyInfo)
+    sample: Sample
+    diffraction: list[DiffractionRun] = Field(default_factory=list)
+    transport: list[TransportRun] = Field(default_factory=list)
+    simulation: list[SimulationRun] = Field(default_factory=list)
+    analysis: Analysis = Field(default_factory=Analysis)
+    #: the study file (set by load_study; not part of the TOML)
+    source: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _checks(self) -> Study:
+        if not (self.diffraction or self.transport or self.simulation):
+            raise ValueError("the study has no data: add a [[diffraction]], [[transport]] or [[simulation]] run")
+        for kind in ("diffraction", "transport", "simulation"):
+            names = [r.name for r in getattr(self, kind)]
+            for i, n in enumerate(names):
+                if n in names[:i]:
+                    raise ValueError(f"@{kind}[{i}].name: run name {n!r} is used twice")
+        return self
+
+    @property
+    def folder(self) -> Path:
+        return Path(".") if self.source is None else self.source.parent
+
+
+# -- loading and error translation -----------------------------------------------------------------------------------
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _unit_hint(name: str, model_fields: list[str]) -> str | None:
+    """'wavelength_nm' with a known 'wavelength_A' → a wrong-unit message."""
+    if "_" not in name:
+        return None
+    stem = name.rsplit("_", 1)[0]
+    for f in model_fields:
+        unit = f.rsplit("_", 1)[1] if "_" in f else ""
+        if unit in _UNIT_SUFFIXES and f.rsplit("_", 1)[0] == stem and f != name:
+            return f"wrong unit: {name!r} is not accepted; this field is {f!r} (in {unit})"
+    return None
+
+
+def _model_for(loc: tuple) -> type[BaseModel] | None:
+    """The model class that holds the field at ``loc`` (for unknown-field hints)."""
+    model: Any = Study
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fld = getattr(model, "model_fields", {}).get(part)
+        if fld is None:
+            return None
+        ann = fld.annotation
+        found = None
+        for cand in (ann, *getattr(ann, "__args__", ())):
+            for inner in (cand, *getattr(cand, "__args__", ())):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    found = inner
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _translate(exc: ValidationError, source: str) -> InputError:
+    errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")  # a wrong unit explains a
+    err = errors[0]  # "missing" error of the right name: report it first
+    loc = tuple(err.get("loc", ()))
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    m = re.match(r"^@([^:]+): (.*)$", msg, re.DOTALL)
+    if m:
+        loc_s = _loc(loc)
+        field = f"{loc_s}.{m.group(1)}" if loc_s else m.group(1)
+        msg = m.group(2)
+    else:
+        field = _loc(loc) or None
+        if err.get("type") == "extra_forbidden":
+            model = _model_for(loc)
+            hint = _unit_hint(str(loc[-1]), list(model.model_fields) if model else [])
+            msg = hint or ("unknown field" + (f"; allowed: {', '.join(model.model_fields)}" if model else ""))
+        elif err.get("type") == "missing":
+            msg = "required field is missing"
+    more = len(errors) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return InputError(msg, source=source, field=field)
+
+
+def parse_study(data: dict, source: str | Path = "<study>", base: str | Path | None = None) -> Study:
+    """Validate an already-parsed TOML dict; relative paths resolve against ``base``."""
+    try:
+        study = Study.model_validate(data, context={"base": None if base is None else Path(base)})
+    except ValidationError as exc:
+        raise _translate(exc, str(source)) from None
+    return study.model_copy(update={"source": Path(source)})
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study TOML file (raises InputError naming the file, line or field path)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("study file not found", source=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a study file", source=path) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", source=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        m = re.search(r"\(at line (\d+)", str(exc))
+        if line is None and m:
+            line = int(m.group(1))
+        raise InputError(f"not valid TOML: {str(exc).split(' (at line')[0]}", source=path, line=line) from None
+    return parse_study(data, source=path, base=path.resolve().parent)

@@ -1,0 +1,120 @@
+"""Tables of a study run: CSV per stream (one row per pattern / R(T) file / trajectory), the claims, the
+phase-diagram boundaries and regions, and one JSON summary — all written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..io import atomic_write_text
+from .results import StudyResult
+
+__all__ = ["rows_to_csv", "table_rows", "write_summary", "write_tables"]
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else f"{v:.10g}"
+    if isinstance(v, (list, tuple)):
+        return ";".join(_cell(x) for x in v)
+    if isinstance(v, dict):
+        return ";".join(f"{k}={_cell(x)}" for k, x in v.items())
+    return str(v)
+
+
+def rows_to_csv(rows: Sequence[dict], comment: str = "") -> str:
+    """CSV text with a header made of the union of the rows' keys (first-seen order); ``# comment`` lines first."""
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    buf = io.StringIO()
+    for line in comment.splitlines():
+        buf.write(f"# {line}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(keys)
+    for r in rows:
+        w.writerow([_cell(r.get(k)) for k in keys])
+    return buf.getvalue()
+
+
+def table_rows(result: StudyResult) -> dict[str, tuple[list[dict], str]]:
+    """name → (rows, comment) of every table."""
+    out: dict[str, tuple[list[dict], str]] = {}
+    d = []
+    for run in result.diffraction:
+        for p in run.points:
+            d.append({**p.to_dict(), "provenance": run.provenance})
+    if d:
+        out["diffraction"] = (d, ("one row per pattern: reduction (S(q), g(r), density refinement) and its metrics; "
+                                 "units in the column names"))
+    t = []
+    for run in result.transport:
+        for c in run.curves:
+            t.append({**c.to_dict(), "provenance": run.provenance})
+    if t:
+        out["transport_tc"] = (t, (f"one row per R(T) file; Tc criterion of the phase diagram: "
+                                  f"{result.settings['analysis']['tc_criterion']}"))
+    s = []
+    for run in result.transport:
+        reg = (run.sigma or {}).get("regimes")
+        if not reg:
+            continue
+        for direction, dd in reg["directions"].items():
+            for k, r in enumerate(dd["regimes"]):
+                s.append({"run": run.name, "direction": direction, "regime": k + 1, **r,
+                          "breakpoint_GPa": dd["breakpoints_GPa"][k] if k < len(dd["breakpoints_GPa"]) else None,
+                          "breakpoint_err_GPa": dd["breakpoint_errs_GPa"][k]
+                          if k < len(dd["breakpoint_errs_GPa"]) else None, "provenance": run.provenance})
+    if s:
+        out["transport_sigma_regimes"] = (s, ("log10 σ(P) regimes: slope (decades/GPa) and the breakpoint that ends "
+                                             "each regime"))
+    m = []
+    for run in result.simulation:
+        for p in (*run.points, *run.references):
+            row = p.to_dict()
+            rings = row.pop("rings_per_atom") or {}
+            cn = row.pop("coordination_by_species") or {}
+            row.update({f"rings_per_atom_{k}": v for k, v in rings.items()})
+            row.update({f"cn_{k}": v for k, v in cn.items()})
+            m.append({**row, "provenance": run.provenance})
+    if m:
+        out["simulation"] = (m, "one row per trajectory (frame averages); references have no pressure")
+    pd = result.phase_diagram
+    b = [{"boundary": x.name, "pressure_GPa": x.pressure_GPa, "err_GPa": x.err_GPa, "source": x.source,
+          "rule": x.note} for x in pd.boundaries]
+    for x in pd.boundaries:
+        for c in x.candidates:
+            b.append({"boundary": f"{x.name} (candidate)", "pressure_GPa": c["pressure_GPa"],
+                      "err_GPa": c["err_GPa"], "source": f"{c['quantity']} ({c['stream']} run {c['run']})",
+                      "rule": ""})
+    if pd.crossover_GPa is not None:
+        b.append({"boundary": "density crossover (glass = crystal)", "pressure_GPa": pd.crossover_GPa,
+                  "err_GPa": pd.crossover_err_GPa, "source": "glass EOS vs crystal EOS", "rule": ""})
+    out["phase_boundaries"] = (b, "phase-diagram boundaries (1σ errors) and the measurement each comes from")
+    out["phase_regions"] = ([r.to_dict() for r in pd.regions], "phase-diagram regions")
+    if pd.tc_points:
+        out["phase_tc"] = (list(pd.tc_points), "Tc(P) points of every transport run")
+    out["claims"] = ([c.to_dict() for c in result.claims], ("claims of Zhang et al., PRL 127, 127002 (2021) checked "
+                                                           "against this run"))
+    return out
+
+
+def write_tables(result: StudyResult, folder: Path) -> dict[str, str]:
+    """Write every table as ``folder/<name>.csv``; returns name → path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, (rows, comment) in table_rows(result).items():
+        files[name] = str(atomic_write_text(folder / f"{name}.csv", rows_to_csv(rows, comment)))
+    return files
+
+
+def write_summary(result: StudyResult, out: Path) -> Path:
+    """The one JSON summary of the run (``out/summary.json``)."""
+    from ..cli.common import dumps
+
+    return atomic_write_text(out / "summary.json", dumps(result.to_dict()) + "\n")

@@ -1,0 +1,70 @@
+"""The claims table: every claim of the reference study is a row; the measured column comes from the run."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from _study_run import demo_study_run
+
+from hpglass.report.claims import CLAIMS, NOT_SUPPORTED, Measured, Rule, evaluate_claims
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference-study.md"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return demo_study_run(tmp_path_factory.getbasetemp())
+
+
+def test_rules():
+    assert Rule("abs", 1.0).agrees(Measured(15.2, 0.1), 15.7)
+    assert not Rule("abs", 0.2).agrees(Measured(15.2, 0.1), 15.7)
+    assert Rule("abs", 0.2).agrees(Measured(15.2, 0.2), 15.7)  # 0.2 + 2σ = 0.6
+    assert Rule("rel", 0.2).agrees(Measured(0.0245, None), 0.021)
+    assert not Rule("rel", 0.1).agrees(Measured(0.0245, None), 0.021)
+    assert Rule("within", lo=50, hi=58).agrees(Measured(48.0, 1.5), None)
+    assert not Rule("within", lo=50, hi=58).agrees(Measured(21.0, 0.75), None)
+    assert Rule("true").agrees(Measured(True), None) and not Rule("true").agrees(Measured(False), None)
+    assert "2σ" in Rule("abs", 1.0).describe("GPa")
+
+
+def test_every_claim_of_the_reference_study_has_a_row():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids))
+    if REFERENCE.is_file():
+        paper = set(re.findall(r"^\| ([A-Z]\d+) \|", REFERENCE.read_text(), re.MULTILINE))
+        covered = {re.match(r"[A-Z]\d+", i).group(0) for i in ids}
+        assert paper <= covered, paper - covered
+
+
+def test_demo_claims(demo):
+    _, res = demo
+    rows = {c.id: c for c in res.claims}
+    assert len(rows) == len(CLAIMS)
+    for cid in ("S1a", "S1b", "S1c", "S1d", "D1", "D2", "T1", "T2", "T5", "T6"):
+        assert rows[cid].agree == "yes", rows[cid]
+        assert rows[cid].stream == "SYNTHETIC"
+    assert rows["S4"].agree == "no"  # the demo's Bragg peaks start at 21.5 GPa, the paper's at 58.1 GPa
+    for cid in ("T0", "T4", "T7", "T8", "S4b", "M8", "P1"):
+        assert rows[cid].agree == NOT_SUPPORTED and rows[cid].note, rows[cid]
+    for c in res.claims:
+        assert c.agree in ("yes", "no", NOT_SUPPORTED)
+        if c.agree != NOT_SUPPORTED:
+            assert c.measured != "—"
+    assert rows["S1d"].value == pytest.approx(res.diffraction[0].q1_fit.breakpoints[0])
+
+
+def test_measured_column_follows_the_data(demo):
+    _, res = demo
+    empty = replace(res, diffraction=(), transport=(), simulation=(), references=None)
+    empty = replace(empty, phase_diagram=replace(res.phase_diagram, boundaries=(), regions=(), tc_points=(),
+                                                 tc_upturn=None, crossover_GPa=None))
+    assert all(c.agree == NOT_SUPPORTED for c in evaluate_claims(empty))
+    run = res.diffraction[0]
+    fit = replace(run.q1_fit, breakpoints=(30.0,), breakpoint_errs=(0.1,))
+    moved = replace(res, diffraction=(replace(run, q1_fit=fit),))
+    row = next(c for c in evaluate_claims(moved) if c.id == "S1d")
+    assert row.agree == "no" and row.value == 30.0
