@@ -107,3 +107,11 @@ def fingerprints():
 def outputs_clean():
     """``outputs_clean(out)``: asserts --out holds exactly the four outputs and no temporary files."""
     return check_outputs_clean
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One `hpglass demo --json` run shared by the demo tests: (CliRunner result, output folder)."""
+    out = tmp_path_factory.mktemp("demo") / "demo-out"  # not created beforehand: the demo makes it
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--json"])
+    return result, out

@@ -15,13 +15,6 @@ from hpglass.demo_data import DEMO_XRD
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo-out"  # not created beforehand: the demo makes it
-    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--json"])
-    return result, out
-
-
 def test_demo_exits_cleanly(demo_run):
     result, _ = demo_run
     assert result.exit_code == 0, (result.stderr, result.exception)
@@ -59,12 +52,14 @@ def test_demo_files_written_atomically(demo_run):
     assert written == {k: v for k, v in summary.items() if k != "summary_file"}
     for key in ("sq_file", "fr_file", "gr_file", "json_file"):
         assert Path(summary["diffraction"]["files"][key]).is_file()
-    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or ".tmp" in p.name]
+    # .cache is the study runner's cache of finished pieces (kept on purpose); nothing else hidden, no temp files
+    leftovers = [p for p in out.rglob("*") if (p.name.startswith(".") and p != out / ".cache") or ".tmp" in p.name]
     assert leftovers == []
-    assert {p.name for p in out.iterdir()} == {"demo.json", "diffraction", "transport", "series", "structure"}
-    assert {p.name for p in (out / "transport").iterdir()} == {"transport.png", "hc2_points.dat"}
-    assert {p.name for p in (out / "diffraction").iterdir()} == {"sq.dat", "fr.dat", "gr.dat", "result.json",
-                                                                  "diffraction.png"}
+    assert {"demo.json", "report.html", "checks"} <= {p.name for p in out.iterdir()}
+    assert {p.name for p in (out / "checks").iterdir()} == {"diffraction", "transport", "series"}
+    assert {p.name for p in (out / "checks" / "transport").iterdir()} == {"transport.png", "hc2_points.dat"}
+    assert {p.name for p in (out / "checks" / "diffraction").iterdir()} == {"sq.dat", "fr.dat", "gr.dat",
+                                                                             "result.json", "diffraction.png"}
 
 
 def test_demo_human_readable(tmp_path):
@@ -74,7 +69,8 @@ def test_demo_human_readable(tmp_path):
     text = result.stderr  # the demo reports on stderr and keeps stdout for --json
     assert "density" in text and "true 4.9" in text and "SYNTHETIC" in text
     assert (out / "demo.json").is_file()
-    assert (out / "diffraction" / "diffraction.png").read_bytes()[:8] == PNG_MAGIC
+    assert (out / "checks" / "diffraction" / "diffraction.png").read_bytes()[:8] == PNG_MAGIC
+    assert "claims of the paper" in text and (out / "report.html").is_file()
 
 
 def test_demo_out_is_a_file(tmp_path):
@@ -85,3 +81,16 @@ def test_demo_out_is_a_file(tmp_path):
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("hpglass: error: ")
     assert str(out) in result.stderr
     assert out.read_text() == "x\n"
+
+
+def test_demo_runs_the_bundled_study(demo_run):
+    """The demo is the study runner on the bundled study: report, figures, a claims table with every row."""
+    result, out = demo_run
+    st = json.loads(result.stdout)["study"]
+    assert Path(st["report"]).is_file() and Path(st["report"]).is_relative_to(out)
+    html = Path(st["report"]).read_text()
+    assert "SYNTHETIC" in html and "claims" in html.lower()
+    from hpglass.report.claims import CLAIMS
+
+    assert len(st["claims_table"]) == len(CLAIMS)
+    assert sum(st["claims"].values()) == len(CLAIMS)

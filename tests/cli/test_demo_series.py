@@ -3,16 +3,13 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from hpglass.cli.main import app
 from hpglass.demo_data import DEMO_SERIES
 
 
 @pytest.fixture(scope="module")
-def series(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    run = CliRunner().invoke(app, ["demo", "--out", str(out), "--json"])
+def series(demo_run):
+    run, out = demo_run
     assert run.exit_code == 0, run.output
     return json.loads(run.stdout)["series"], out
 
@@ -36,5 +33,5 @@ def test_density_crossover_and_onset(series):
     assert abs(m["crossover_GPa"] - DEMO_SERIES["glass_eos"]["crossover_GPa"]) <= 2 * m["crossover_err_GPa"]
     assert m["crystallization_onset_GPa"] == DEMO_SERIES["bragg_from_GPa"]
     assert all(not p["amorphous"] for p in m["per_pattern"] if p["pressure_GPa"] >= DEMO_SERIES["bragg_from_GPa"])
-    assert (out / "series" / "series.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "checks" / "series" / "series.png").read_bytes()[:4] == b"\x89PNG"
     assert "SYNTHETIC" in s["label"] and "assumed" in s["truth"]["note"]

@@ -3,16 +3,13 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from hpglass.cli.main import app
 from hpglass.demo_data import DEMO_TRANSPORT
 
 
 @pytest.fixture(scope="module")
-def demo_json(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    run = CliRunner().invoke(app, ["demo", "--out", str(out), "--json"])
+def demo_json(demo_run):
+    run, out = demo_run
     assert run.exit_code == 0, run.output
     return json.loads(run.stdout), out
 
@@ -31,4 +28,4 @@ def test_transport_known_answers(demo_json):
     assert t["measured"]["hc2"]["dHc2dT_T_per_K"] == pytest.approx(t["truth"]["initial_slope_T_per_K"], rel=0.05)
     breaks = next(iter(t["measured"]["sigma"]["directions"].values()))["breakpoints_GPa"]
     assert breaks == pytest.approx(DEMO_TRANSPORT["sigma_p"]["breaks_GPa"], abs=3.0)
-    assert (out / "transport" / "transport.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "checks" / "transport" / "transport.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -104,8 +104,9 @@ class CrystalEos(_Model):
     K0_GPa: float = Field(gt=0)
     K0p: float | None = None
     label: str = "crystal EOS"
-    status: Literal["literature", "assumed"] = Field(
-        description="literature values (cite them in label) or assumed model values")
+    status: Literal["literature", "assumed", "simulated"] = Field(
+        description="literature values (cite them in label), assumed model values, or fitted to simulated "
+                    "crystals (name the potential in label)")
 
 
 class Crystal(_Model):
