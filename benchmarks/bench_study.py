@@ -97,7 +97,7 @@ def make_large(folder: Path) -> Path:
         name = f"frames/md_{p:04.1f}GPa.extxyz"
         write(folder / name, fr, format="extxyz")
         frames.append((name, float(p)))
-    demo = (dd.demo_folder() / "study" / "study.toml").read_text()
+    demo = (dd.demo_folder() / "study" / "model_series.toml").read_text()
     head = demo.split("[[diffraction]]")[0]
     prov = ('provenance = { kind = "synthetic", model = "hpglass synthetic generators (benchmarks/bench_study.py)" '
             '}')
@@ -137,7 +137,7 @@ def main() -> None:
         w = args.workers
         timed(f"demo, cold ({w} workers)", lambda: run_study(study, out, workers=w), rows)
         timed("demo, warm (all cached)", lambda: run_study(study, out, workers=w), rows)
-        pat = data / "series" / "series_010.0GPa.xy"
+        pat = data / "study_xrd" / "xrd_010.0GPa.xy"
         pat.write_bytes(pat.read_bytes() + b"# touched\n")
         timed("demo, one pattern changed", lambda: run_study(study, out, workers=w), rows)
         if not args.skip_large:

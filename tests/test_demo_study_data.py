@@ -53,3 +53,30 @@ def test_tc_recovered_from_each_file(row):
     mids = sorted(t.t_mid_K for t in res.transitions)
     assert len(mids) == len(truth)
     assert mids == pytest.approx(truth, abs=0.02)
+
+
+def test_bundled_study_validates_and_labels_its_streams():
+    from hpglass.study import bundled_study, load_study
+
+    s = load_study(bundled_study())
+    assert [d.provenance.kind for d in s.diffraction] == ["synthetic"]
+    assert {t.provenance.kind for t in s.transport} == {"synthetic"}
+    assert [m.provenance.kind for m in s.simulation] == ["simulated"]
+    assert len(s.transport) == 3 and {t.direction for t in s.transport} == {"compression", "decompression"}
+    ps = [f.pressure_GPa for f in s.simulation[0].frames]
+    assert ps == sorted(ps) and ps[0] == 0 and ps[-1] >= 60  # the study's ladder, 0 to ≥ 60 GPa
+    for f in s.simulation[0].frames:
+        assert f.file.is_file()
+
+
+@pytest.mark.slow
+def test_bundled_patterns_are_what_the_frames_make():
+    """The bundled X-ray patterns are regenerated exactly from the bundled simulated frames (≈ 30–60 s)."""
+    from hpglass.demo_study_data import (DEMO_STUDY_DIFFRACTION, make_demo_study_patterns,
+                                         simulated_frames_by_pressure)
+
+    fresh = make_demo_study_patterns(simulated_frames_by_pressure(demo_folder() / "simulated"))
+    folder = demo_folder() / DEMO_STUDY_DIFFRACTION["folder"]
+    assert sorted(fresh) == sorted(p.name for p in folder.iterdir())
+    for name, text in fresh.items():
+        assert (folder / name).read_text() == text, name

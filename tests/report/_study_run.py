@@ -14,5 +14,5 @@ def demo_study_run(root: Path):
         from hpglass.study import run_study
 
         out = root / "demo-study-out"
-        _RUNS["demo"] = (out, run_study(demo_folder() / "study" / "study.toml", out, workers=1))
+        _RUNS["demo"] = (out, run_study(demo_folder() / "study" / "model_series.toml", out, workers=1))
     return _RUNS["demo"]

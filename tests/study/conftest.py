@@ -19,7 +19,7 @@ def copy_demo(dst: Path) -> Path:
     for f in src.iterdir():
         if f.is_file():
             shutil.copy2(f, dst / f.name)
-    return dst / "study" / "study.toml"
+    return dst / "study" / "model_series.toml"
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from hpglass.demo_data import demo_folder
 
-STUDY = demo_folder() / "study" / "study.toml"
+STUDY = demo_folder() / "study" / "model_series.toml"
 
 
 @pytest.mark.parametrize(("edit", "field"), [

@@ -15,7 +15,7 @@ from hpglass.errors import InputError
 from hpglass.study import load_study, parse_study
 from hpglass.study.runner import resolve_pressures
 
-STUDY = demo_folder() / "study" / "study.toml"
+STUDY = demo_folder() / "study" / "model_series.toml"
 
 
 def _data() -> dict:
