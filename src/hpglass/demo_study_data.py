@@ -297,7 +297,7 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
         f"rho0_g_cm3 = {crystal_eos['rho0_g_cm3']:.4f}",
         f"K0_GPa = {crystal_eos['K0_GPa']:.3f}",
         f"K0p = {crystal_eos['K0p']:.3f}",
-        f"label = {_toml_str(crystal_eos['label'])}",
+        f"label = {_toml_str(crystal_eos.get('legend', crystal_eos['label']))}",  # figure legend: short
         'status = "simulated"',
         "",
         "[[diffraction]]",

@@ -134,9 +134,11 @@ def _fig4(result: StudyResult):
                              tc_K=t["tc_K"]))
         extra = sorted(x for x in t["transitions_K"] if x is not None)
         if len(extra) > 1:
-            tcs.append(F.TcPoint(run=t["run"], direction=t["direction"], pressure_GPa=t["pressure_GPa"],
-                                 tc_K=extra[-1] if abs(extra[-1] - t["tc_K"]) > 0.2 else extra[0],
-                                 label="second transition"))
+            # the curve's Tc (a criterion on the whole curve) stands for the transition nearest to it; every
+            # other step is drawn as its own point (with two equal steps the 50 % level sits between them)
+            nearest = min(extra, key=lambda x: abs(x - t["tc_K"]))
+            tcs += [F.TcPoint(run=t["run"], direction=t["direction"], pressure_GPa=t["pressure_GPa"], tc_K=x,
+                              label="second transition") for x in extra if x != nearest]
     src = {b.name: b.source for b in pd.boundaries}
     regions = [F.Region(name=r.name, p_lo_GPa=r.lo_GPa, p_lo_err_GPa=r.lo_err_GPa, p_hi_GPa=r.hi_GPa,
                         p_hi_err_GPa=r.hi_err_GPa, source="; ".join(src.values())) for r in pd.regions]
