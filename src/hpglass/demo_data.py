@@ -36,6 +36,17 @@ DEMO_XRD = {
 }
 
 
+def xy_text(head: list[str], two_theta_deg: np.ndarray, intensity: np.ndarray) -> str:
+    """A two-column 2θ pattern file (Dioptas-style header lines, then ``2θ  I`` rows) as the demo files carry it."""
+    return "\n".join(head + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(two_theta_deg, intensity, strict=True)]) + "\n"
+
+
+def empty_cell_text(label: str, wavelength_A: float, two_theta_deg: np.ndarray, intensity: np.ndarray) -> str:
+    """The empty-cell pattern file of a demo series."""
+    return xy_text([f"# {label} — empty cell", f"# Wavelength: {wavelength_A * 1e-10:.6e}",
+                    "#       2th_deg             I"], two_theta_deg, intensity)
+
+
 def demo_folder() -> Path:
     return Path(str(resources.files("hpglass") / "data" / "demo"))
 
@@ -265,12 +276,10 @@ def make_demo_series() -> dict[str, str]:
         head = [f"# {s['label']}", f"# pressure {p} GPa; true density {rho:.5f} g/cm3; background scale {scale:.4f}; "
                 f"q1 target {target:.5f} A^-1; packing fraction {eta:.5f}", f"# Wavelength: {lam * 1e-10:.6e}",
                 "#       2th_deg             I"]
-        files[name] = "\n".join(head + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, y, strict=True)]) + "\n"
+        files[name] = xy_text(head, tth, y)
         rows.append(f"{name},{p},compression,{rho:.6f},{scale:.5f},{target:.6f}")
     bk = bkg + rng.normal(size=q.size) * np.sqrt(bkg / s["counts"])
-    files[s["background_file"]] = "\n".join(
-        [f"# {s['label']} — empty cell", f"# Wavelength: {lam * 1e-10:.6e}", "#       2th_deg             I"]
-        + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, bk, strict=True)]) + "\n"
+    files[s["background_file"]] = empty_cell_text(s["label"], lam, tth, bk)
     files[s["manifest"]] = "\n".join(
         ["# SYNTHETIC series manifest: file, pressure, direction, and the TRUE values used to make each file",
          "file,pressure_GPa,direction,true_density_g_cm3,true_bkg_scale,true_q1_A-1"] + rows) + "\n"

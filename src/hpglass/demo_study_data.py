@@ -207,8 +207,9 @@ def simulated_frames_by_pressure(run_dir) -> dict[float, list]:
 def make_demo_study_patterns(frames_by_pressure: dict[float, list]) -> dict[str, str]:
     """File name → text of one 2θ pattern per pressure, the empty cell and a manifest with the TRUE density
     (the frames' mean) and background scale of each file."""
-    from .simulate.protocol import density_g_cm3
+    from .demo_data import empty_cell_text, xy_text
     from .scattering.synthetic import dac_background, sample_intensity
+    from .simulate.protocol import density_g_cm3
     from .structure.reciprocal_sq import reciprocal_xray_sq
 
     s = DEMO_STUDY_DIFFRACTION
@@ -233,12 +234,10 @@ def make_demo_study_patterns(frames_by_pressure: dict[float, list]) -> dict[str,
         head = [f"# {s['label']}", f"# pressure {p:g} GPa; TRUE density {rho:.5f} g/cm3 (mean of {len(frames)} "
                 f"frames); background scale {scale:.4f}; alpha {s['alpha']}", f"# Wavelength: {lam * 1e-10:.6e}",
                 "#       2th_deg             I"]
-        files[name] = "\n".join(head + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, y, strict=True)]) + "\n"
+        files[name] = xy_text(head, tth, y)
         rows.append(f"{name},{p:g},compression,{rho:.6f},{scale:.5f}")
     bk = bkg + rng.normal(size=q.size) * np.sqrt(bkg / s["counts"])
-    files[s["background_file"]] = "\n".join(
-        [f"# {s['label']} — empty cell", f"# Wavelength: {lam * 1e-10:.6e}", "#       2th_deg             I"]
-        + [f"{a:14.7e}  {b:14.7e}" for a, b in zip(tth, bk, strict=True)]) + "\n"
+    files[s["background_file"]] = empty_cell_text(s["label"], lam, tth, bk)
     files[s["manifest"]] = "\n".join(
         ["# SYNTHETIC patterns from simulated frames: file, pressure, direction and the TRUE values of each file",
          "file,pressure_GPa,direction,true_density_g_cm3,true_bkg_scale"] + rows) + "\n"
