@@ -46,7 +46,7 @@ PLAN: dict[str, Case] = {
     "glassure/Argon_1GPa.chi": Case(["--bkg", "{dir}/Argon_1GPa_bkg.chi", *AR, "--refine-bkg"], "ok",
                                     why="liquid Ar in a DAC, q in nm⁻¹ stated in the header"),
     "glassure/Argon_1GPa_bkg.chi": Case(AR, why="an empty cell run as if it were a sample"),
-    "glassure/Fe81S19.chi": Case(["--bkg", "{dir}/Fe81S19_bkg.chi", "--bkg-scale", "0.97", *FES], "ok",
+    "glassure/Fe81S19.chi": Case(["--bkg", "{dir}/Fe81S19_bkg.chi", "--bkg-scale", "0.97", *FES], "error",
                                  why="no header: the unit must be given"),
     "glassure/Fe81S19_bkg.chi": Case(FES, why="an empty cell run as if it were a sample"),
     "glassure/Mg2SiO4_ambient.xy": Case(["--bkg", "{dir}/Mg2SiO4_ambient_bkg.xy", *MG_AMB], "ok"),
@@ -134,12 +134,14 @@ def test_fe81s19_without_x_unit_fails_clearly(shared_data, cli, tmp_path, one_li
     assert not (tmp_path / "o").exists()
 
 
-def test_fe81s19_with_x_unit_q_runs(shared_data, cli, tmp_path):
+def test_fe81s19_read_as_q_is_refused(shared_data, cli, tmp_path, one_line_error):
+    """The header-less Fe81S19.chi (glassure's tests read x as q) peaks at x ≈ 11, where no Fe–S liquid can have
+    its principal peak (≈ 3 Å⁻¹): read as q it gave 19.5 ± 51 g/cm³ with exit 0; now a one-line error."""
     folder = shared_data / "xrd" / "glassure"
     run = cli(["scatter", folder / "Fe81S19.chi", "--x-unit", "q", "--composition", "Fe81S19", "--density", "7.9",
                "--out", tmp_path / "o", "--json"])
-    assert run.exit_code == 0, run.describe()
-    assert run.data["q_min_A-1"] == pytest.approx(3.0) and run.data["q_max_A-1"] == pytest.approx(25.0)
+    one_line_error(run, str(folder / "Fe81S19.chi"), "x_unit", "principal peak")
+    assert not (tmp_path / "o").exists()
 
 
 def test_argon_header_unit_is_nm(shared_data, cli, tmp_path, one_line_error):
@@ -147,7 +149,9 @@ def test_argon_header_unit_is_nm(shared_data, cli, tmp_path, one_line_error):
     folder = shared_data / "xrd" / "glassure"
     run = cli(["scatter", folder / "Argon_1GPa.chi", *AR, "--qmax", "8", "--out", tmp_path / "o", "--json"])
     assert run.exit_code == 0, run.describe()
-    assert run.data["q_min_A-1"] == pytest.approx(0.0026720984)
+    # the 63 zero rows behind the beamstop and the shadow's edge are dropped: data start at 0.414 Å⁻¹
+    assert run.data["q_min_A-1"] == pytest.approx(0.41417527)
+    assert run.data["quality"]["q_range"]["dropped_rows"]["dead"] == 63
     wrong = cli(["scatter", folder / "Argon_1GPa.chi", *AR, "--x-unit", "q", "--out", tmp_path / "o2"])
     one_line_error(wrong, f"{folder / 'Argon_1GPa.chi'}:2", "x_unit")
 
@@ -194,7 +198,7 @@ def test_argon_density_and_background_refine(argon_refined):
     d = argon_refined
     rho, err = d["density_g_cm3"], d["density_err_g_cm3"]
     assert math.isfinite(rho) and math.isfinite(err) and err > 0
-    lo, hi = d["parameters"]["density_bounds"]
+    lo, hi = d["density_bounds_g_cm3"]
     assert lo * 1.05 < rho < hi * 0.95, "refinement stopped at a bound of its search"
     assert 1.0 < rho < 2.6  # fluid argon near 1 GPa at room temperature (solid Ar at 0 K: 1.77 g/cm³)
     assert 0.2 < d["bkg_scale"] < 1.2 and d["bkg_scale_err"] > 0
@@ -225,8 +229,9 @@ def test_refinement_at_a_bound_is_not_a_silent_success(shared_data, cli, tmp_pat
                "--out", tmp_path / "o", "--json"])
     assert run.exit_code in (0, 2), run.describe()
     if run.exit_code == 0:
-        lo, hi = run.data["parameters"]["density_bounds"]
-        assert lo * 1.05 < run.data["density_g_cm3"] < hi * 0.95
+        lo, hi = run.data["density_bounds_g_cm3"]
+        at_bound = not lo * 1.05 < run.data["density_g_cm3"] < hi * 0.95
+        assert not at_bound or any("bound" in w for w in run.data["warnings"] or [])
 
 
 # -- the 2D image path -----------------------------------------------------------------------------------------

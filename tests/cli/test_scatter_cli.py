@@ -255,11 +255,11 @@ def _bad_file(kind: str, demo_files, tmp_path: Path) -> tuple[Path, list[str]]:
     if kind == "binary":
         path.write_bytes(b"\x00\x01\x02" * 100)
         return path, [str(path), "binary"]
-    if kind == "negative_intensity":  # the high-q normalization fails; the message must still name the file
+    if kind == "negative_intensity":  # most rows ≤ 0: not a raw pattern; the message must name the file
         y = [float(r.split()[1]) for r in rows]
         shift = 0.8 * max(y)
         return (_write(path, header + [f"{r.split()[0]}  {v - shift:.6e}" for r, v in zip(rows, y)]),
-                [str(path), "normalization"])
+                [str(path), "positive intensity"])
     raise ValueError(kind)
 
 
@@ -404,7 +404,7 @@ def test_entry_point_success(demo_files, tmp_path, fingerprints, outputs_clean):
     before = fingerprints(demo_files.sample, demo_files.bkg)
     out = tmp_path / "out"
     proc = _run(["scatter", demo_files.sample, "--bkg", demo_files.bkg, "--composition", "Sb2Se3",
-                 "--wavelength", LAMBDA, "--refine-density", "--refine-bkg", "--qmax", "14", "--out", out, "--json"],
+                 "--wavelength", LAMBDA, "--refine-density", "--refine-bkg", "--qmax", "11.5", "--out", out, "--json"],
                 tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # no warnings, no progress noise with --json

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .common import echo_json, err_console, handle_errors, status
 
@@ -44,6 +45,11 @@ def run(
                "summary": result.files.get("summary"), "tables": result.files.get("tables"),
                "figures": result.files.get("figures"), "cache": result.cache, "timings_s": result.timings_s,
                "claims": counts}
+    warnings = [f"{Path(p.file).name} ({p.pressure_GPa:g} GPa): {w}" for run in result.diffraction
+                for p in run.points for w in p.warnings]
+    summary["warnings"] = warnings or None
+    for w in warnings:  # failed quality checks always reach the terminal, with --json too (on stderr)
+        err_console.print(f"[bold yellow]warning:[/] {escape(w)}")
     if json_out:
         echo_json(summary)
         return

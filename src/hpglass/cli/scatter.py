@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,12 +18,23 @@ IMAGE_SUFFIXES = {".tif", ".tiff", ".edf", ".cbf", ".h5", ".nxs", ".mccd", ".img
 
 
 def load(path: Path, x_unit: str | None, wavelength: float | None, poni: Path | None, mask: Path | None,
-         frame: str = "pyfai"):
-    """A pattern file, or a 2D image integrated with --poni (``frame="dioptas"`` for Dioptas calibrations)."""
+         frame: str = "auto", transfer_original: Path | None = None, transfer_response: Path | None = None):
+    """A pattern file, or a 2D image integrated with --poni.
+
+    The image frame comes from the .poni header unless ``frame`` is pyfai or dioptas; the decision is one line in
+    ``pattern.meta["notes"]`` (with the transfer correction's, when the two transfer images are given:
+    :func:`hpglass.io.images.integrate_image`).
+    """
+    if (transfer_original is None) != (transfer_response is None):
+        given, missing = (("--transfer-original", "--transfer-response") if transfer_response is None
+                          else ("--transfer-response", "--transfer-original"))
+        raise InputError(f"{given} needs {missing} too: the transfer function is response / original",
+                         field=missing)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         if poni is None:
             raise InputError("this is a 2D image: give its pyFAI calibration with --poni", source=path)
-        return integrate_image(path, poni, mask=mask, unit="q_A", frame=frame)
+        transfer = None if transfer_original is None else (transfer_original, transfer_response)
+        return integrate_image(path, poni, mask=mask, unit="q_A", frame=frame, transfer=transfer)
     return read_pattern(path, x_unit=x_unit, wavelength=wavelength)
 
 
@@ -37,7 +49,9 @@ def write_outputs(result: ScatterResult, out: Path, extra: dict | None = None) -
     """
     out.mkdir(parents=True, exist_ok=True)
     head = [f"hpglass scatter; composition {result.composition}; density {result.density_g_cm3:.4f} g/cm3; "
-            f"number density {result.number_density:.6f} atoms/A^3", f"sources: {result.sources}"]
+            f"number density {result.number_density:.6f} atoms/A^3", f"sources: {result.sources}",
+            f"window {result.metrics.get('window', 'none')}: F(r) and g(r) carry this window and are Eggert-corrected "
+            f"through it below r_cutoff {result.r_cutoff:.3f} A"]
     files = {
         "sq": write_table(out / "sq.dat", {"q_A-1": result.q, "S(q)": result.sq,
                                            "S(q)_uncorrected": result.sq_uncorrected}, head),
@@ -75,11 +89,27 @@ def scatter(
     lorch: Annotated[bool, typer.Option("--lorch", help="Lorch window in F(r)")] = False,
     no_kn: Annotated[bool, typer.Option("--no-kn", help="no Klein–Nishina factor on Compton")] = False,
     r_max: Annotated[float, typer.Option(help="largest r of F(r), g(r), Å")] = 10.0,
-    q1_range: Annotated[str, typer.Option(help="q range of the principal peak, 'LOW,HIGH' in Å⁻¹")] = "1.5,4.0",
+    q1_range: Annotated[Optional[str], typer.Option(
+        help="q range of the principal peak, 'LOW,HIGH' in Å⁻¹ (default: where the composition can have it)")] = None,
     fsdp_range: Annotated[str, typer.Option(help="q range searched for an FSDP, 'LOW,HIGH' in Å⁻¹")] = "0.8,1.6",
     poni: Annotated[Optional[Path], typer.Option(help="pyFAI calibration for 2D images")] = None,
     mask: Annotated[Optional[Path], typer.Option(help="mask for 2D images")] = None,
-    frame: Annotated[str, typer.Option(help="image orientation of the .poni: pyfai | dioptas (flipped)")] = "pyfai",
+    frame: Annotated[str, typer.Option(help="image frame of the .poni: auto (from its header: an orientation entry → "
+                                            "pyfai, none → dioptas) | pyfai | dioptas (image flipped)")] = "auto",
+    transfer_original: Annotated[Optional[Path], typer.Option(
+        help="Dioptas transfer correction: image without the element (with --transfer-response)")] = None,
+    transfer_response: Annotated[Optional[Path], typer.Option(
+        help="Dioptas transfer correction: image with it; images are divided by response/original")] = None,
+    anvil_thickness: Annotated[Optional[float], typer.Option(
+        help="thickness of each diamond anvil along the beam, mm (anvil attenuation vs 2θ)")] = None,
+    sample_thickness: Annotated[Optional[float], typer.Option(
+        help="sample thickness along the beam, µm (self-absorption; the background's attenuation by the sample)")
+    ] = None,
+    refine_thickness: Annotated[bool, typer.Option(
+        "--refine-thickness", help="refine the sample thickness (start: --sample-thickness)")] = False,
+    upstream_fraction: Annotated[float, typer.Option(
+        help="share of the empty-cell background scattered before the sample (upstream anvil)")] = 0.5,
+    strict: Annotated[bool, typer.Option("--strict", help="treat quality warnings as errors (exit 2)")] = False,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("scatter-out"),
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
@@ -89,15 +119,18 @@ def scatter(
     if bkg is None and bkg_scale is not None:
         raise InputError("--bkg-scale needs a background pattern (--bkg)", field="bkg_scale")
     _check_outputs_spare_inputs(out, sample, bkg, poni, mask)
-    pattern = load(sample, x_unit, wavelength, poni, mask, frame)
+    pattern = load(sample, x_unit, wavelength, poni, mask, frame, transfer_original, transfer_response)
     lam = wavelength if wavelength is not None else pattern.wavelength
-    background = None if bkg is None else load(bkg, x_unit, lam, poni, mask, frame)
+    background = None if bkg is None else load(bkg, x_unit, lam, poni, mask, frame, transfer_original,
+                                                transfer_response)
     cfg = make_config(
         composition=composition, wavelength=lam, q_min=qmin, q_max=qmax, density=density,
         refine_density=refine_density, bkg_scale=1.0 if bkg_scale is None else bkg_scale, refine_bkg=refine_bkg,
         normalization=normalization, extrapolation=extrapolation, s0=s0, r_cutoff=r_cutoff, iterations=iterations,
         lorch=lorch, kn_correction=not no_kn and lam is not None, r_max=r_max,
-        q1_range=_pair(q1_range, "q1_range"), fsdp_range=_pair(fsdp_range, "fsdp_range"),
+        q1_range=None if q1_range is None else _pair(q1_range, "q1_range"), fsdp_range=_pair(fsdp_range, "fsdp_range"),
+        anvil_thickness_mm=anvil_thickness, sample_thickness_um=sample_thickness, refine_thickness=refine_thickness,
+        upstream_fraction=upstream_fraction,
     )
     with status("reducing pattern …", json_out):
         try:
@@ -110,12 +143,31 @@ def scatter(
     notes = {"dropped_rows": {"sample": int(pattern.meta.get("dropped_rows", 0)),
                               "background": None if background is None else int(
                                   background.meta.get("dropped_rows", 0))}}
-    paths = write_outputs(result, out, notes)
-    summary = result.to_dict() | notes | paths
+    input_notes = [n for p in (pattern, background) if p is not None for n in (p.meta.get("notes") or [])]
+    if strict and result.warnings:
+        raise InputError(f"{len(result.warnings)} quality warning(s) with --strict: " + "; ".join(result.warnings),
+                         source=sample)
+    paths = write_outputs(result, out, notes | {"input_notes": input_notes})
+    summary = result.to_dict() | notes | {"input_notes": input_notes} | paths
+    # with --json the notes are in the JSON only; warnings (failed checks) always reach the terminal
+    print_quality([] if json_out else input_notes + result.notes, result.warnings)
     if json_out:
         echo_json(summary)
         return
     _print_summary(summary)
+
+
+def print_quality(notes: list[str], warnings: list[str]) -> None:
+    """Notes (what the defaults chose, rows dropped) and warnings (failed quality checks), one line each, on
+    stderr so that piped output stays clean."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for n in notes:
+        err.print(f"note: {n}", markup=False)
+    for w in warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(w)}")
 
 
 def _check_outputs_spare_inputs(out: Path, *inputs: Path | None) -> None:
@@ -139,9 +191,13 @@ def _pair(text: str, name: str) -> tuple[float, float]:
 
 
 def _fmt(v, err=None, unit=""):
+    """The value to the precision its error allows (two significant digits of the error)."""
     if v is None:
         return "—"
-    return f"{v:.4g} ± {err:.2g} {unit}".strip() if err is not None else f"{v:.4g} {unit}".strip()
+    if err is None or not math.isfinite(err) or err <= 0:
+        return f"{v:.4g} {unit}".strip()
+    digits = max(0, 1 - int(math.floor(math.log10(err))))
+    return f"{v:.{digits}f} ± {err:.{digits}f} {unit}".strip()
 
 
 def _print_summary(s: dict) -> None:

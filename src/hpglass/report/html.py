@@ -28,6 +28,7 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}
 figure{margin:14px 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:0.9em;color:#444}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:0.8em}code{font-size:0.92em}
 .small{font-size:0.85em;color:#555}
+.warn{color:#8a4b00}
 """
 
 
@@ -134,6 +135,12 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
         if run.get("notes"):
             parts.append("<p class='small'>notes: " + _e("; ".join(f"{k}: {v}" for k, v in run["notes"].items()))
                          + "</p>")
+        flagged = [(p, w) for p in run["points"] for w in (p.get("warnings") or "").split(" | ") if w]
+        if flagged:
+            parts.append("<p class='warn'><b>Quality warnings</b> (failed checks of the reduction):</p><ul>"
+                         + "".join(f"<li class='warn'>{_num(p['pressure_GPa'])} GPa, "
+                                   f"<code>{_e(Path(p['file']).name)}</code>: {_e(w)}</li>" for p, w in flagged)
+                         + "</ul>")
     for run in s.get("transport", []):
         parts.append(f"<h3>transport “{_e(run['name'])}” ({_e(run['direction'])})</h3>")
         rows = [[_num(c["pressure_GPa"]), _e(c["superconducting"]), _num(c["tc_50_K"]),

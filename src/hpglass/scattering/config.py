@@ -16,7 +16,8 @@ class ScatterConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     composition: str = Field(description="chemical formula, e.g. 'Sb2Se3'")
-    wavelength: float | None = Field(None, gt=0, description="X-ray wavelength, Å (needed for 2θ data and KN)")
+    wavelength: float | None = Field(None, ge=0.05, le=3.0, description=(
+        "X-ray wavelength, Å (needed for 2θ data and KN); 0.05–3 Å covers every X-ray diffraction source"))
     q_min: float | None = Field(None, ge=0, description="lowest q used, Å⁻¹ (default: first data point)")
     q_max: float | None = Field(None, gt=0, description="highest q used, Å⁻¹ (default: last data point)")
     density: float | None = Field(None, gt=0, description="density g/cm³ (start value when refined)")
@@ -33,9 +34,20 @@ class ScatterConfig(BaseModel):
     kn_correction: bool = True
     r_max: float = Field(10.0, gt=0)
     r_step: float = Field(0.01, gt=0)
-    density_bounds: tuple[float, float] = Field((0.2, 30.0), description="bounds of the density search, g/cm³")
-    q1_range: tuple[float, float] = Field((1.5, 4.0), description="q range of the principal S(q) peak, Å⁻¹")
+    density_bounds: tuple[float, float] | None = Field(None, description=(
+        "bounds of the density search, g/cm³ (default: what the composition allows, hpglass.scattering.plausible)"))
+    q1_range: tuple[float, float] | None = Field(None, description=(
+        "q range of the principal S(q) peak, Å⁻¹ (default: where the composition can have it, within the data)"))
     fsdp_range: tuple[float, float] = Field((0.8, 1.6), description="q range searched for an FSDP, Å⁻¹")
+    # Diamond-anvil-cell geometry (``hpglass.scattering.dac``); None = that correction is not applied.
+    anvil_thickness_mm: float | None = Field(None, gt=0, le=10,
+                                             description="thickness of each diamond anvil along the beam, mm")
+    sample_thickness_um: float | None = Field(None, gt=0, le=1000,
+                                              description="sample (gasket hole) thickness along the beam, µm")
+    refine_thickness: bool = Field(False, description="refine the sample thickness with the density")
+    upstream_fraction: float = Field(0.5, ge=0, le=1, description=(
+        "share of the empty-cell background scattered before the sample (upstream anvil); the rest is "
+        "scattered after it"))
 
     @model_validator(mode="after")
     def _check(self) -> ScatterConfig:
@@ -45,8 +57,7 @@ class ScatterConfig(BaseModel):
             raise ValueError("give a density (g/cm³) or ask for refine_density")
         if self.kn_correction and self.wavelength is None:
             raise ValueError("the Klein–Nishina correction needs the wavelength (or set kn_correction=false)")
-        lo, hi = self.density_bounds
-        if not 0 < lo < hi:
+        if self.density_bounds is not None and not 0 < self.density_bounds[0] < self.density_bounds[1]:
             raise ValueError(f"density_bounds must satisfy 0 < low < high, got {self.density_bounds}")
         return self
 

@@ -17,17 +17,17 @@ import numpy as np
 
 from .. import __version__
 from ..composition import Composition
-from ..errors import ConvergenceError, HpglassError, InputError
+from ..errors import HpglassError, InputError
 from .config import ScatterConfig
 from .density import DensityFit, refine_density
 from .normalization import extend_to_zero, faber_ziman_sq, high_q_fit
 from .pattern import Pattern
+from .plausible import Plausible, plausible
+from .qrange import QRange, choose_q_range
+from .quality import assess
 from .reduce import Reducer
 from .transform import f_of_r, g_of_r, rdf
 
-# r_cutoff, when not given, is this fraction of the first F(r) maximum: below ~0.8 r1 no pairs exist in
-# covalent and metallic glasses (nearest-neighbour distance distributions are narrower than ±15 %).
-AUTO_R_CUTOFF_FRACTION = 0.8
 #: no first shell holds more neighbours than this (close packing has 12–14): larger values mean a broken g(r)
 MAX_PLAUSIBLE_CN = 30.0
 
@@ -58,6 +58,20 @@ class ScatterResult:
     metrics: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        err = "" if self.density_err_g_cm3 is None else f" ± {self.density_err_g_cm3:.2g}"
+        w = self.warnings
+        return (f"ScatterResult({self.composition}: ρ = {self.density_g_cm3:.4g}{err} g/cm³, q {self.q[0]:.3g}–"
+                f"{self.q[-1]:.3g} Å⁻¹, r_cutoff {self.r_cutoff:.3g} Å, {len(w)} warning{'s' * (len(w) != 1)})")
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.metrics.get("warnings") or [])
+
+    @property
+    def notes(self) -> list[str]:
+        return list((self.metrics.get("quality") or {}).get("notes") or [])
+
     def to_dict(self) -> dict:
         """JSON-ready summary (no arrays): values with units in the keys, inputs, parameters, versions."""
         fit = self.fit
@@ -83,7 +97,12 @@ class ScatterResult:
                 "bkg_scale_err_sys": fit.bkg_scale_err_sys,
                 "chi2_low_r": fit.chi2,
                 "n_eval": fit.n_eval,
-                "method": "min ∫₀^r_min ΔF² dr (Lorch, 1 Eggert iteration), α free; sys = r_min × 0.9/1.1",
+                "n_refinements": fit.n_refinements,
+                "at_bound": list(fit.at_bound),
+                "variants": [{"setting": v["setting"], "density_g_cm3": rho_to_g(v["number_density"]),
+                              "bkg_scale": v["bkg_scale"]} for v in fit.variants],
+                "method": ("min ∫₀^r_min ΔF² dr (Lorch, 1 Eggert iteration), α free; sys = spread over r_min × "
+                           "0.85/1.1, q_max × 0.85 and the low-q extrapolation"),
             }
         out.update(self.metrics)
         out["inputs"] = dict(self.sources)
@@ -93,89 +112,201 @@ class ScatterResult:
         return out
 
 
-def prepare(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> tuple[np.ndarray, np.ndarray,
-                                                                                   np.ndarray | None]:
-    """q grid (Å⁻¹), sample and interpolated background intensities within q_min … q_max."""
+def prepare_range(sample: Pattern, bkg: Pattern | None, config: ScatterConfig
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, QRange]:
+    """q grid (Å⁻¹), sample and interpolated background intensities of the rows that are data, and why.
+
+    The background is interpolated onto the sample's grid; sample rows outside the background's range count as
+    dead. The rows kept are chosen by :func:`hpglass.scattering.qrange.choose_q_range` (dead rows, instrumental
+    edges, a noisy tail; the user's q_min/q_max where given).
+    """
     s = sample.to_q(config.wavelength)
-    s = s.limit(config.q_min, config.q_max)
     b = None
     if bkg is not None:
         bq = bkg.to_q(config.wavelength if config.wavelength is not None else s.wavelength)
-        b = bq.interpolate(s.x)
-    if s.x.size < 20:
-        raise InputError(f"only {s.x.size} points between q_min and q_max; at least 20 are needed",
-                         source=sample.source, field="q_min/q_max")
-    return s.x, s.y, b
+        inside = (s.x >= bq.x[0]) & (s.x <= bq.x[-1])
+        lo = -np.inf if config.q_min is None else config.q_min
+        hi = np.inf if config.q_max is None else config.q_max
+        wanted = (s.x >= lo) & (s.x <= hi)
+        # a few uncovered rows at the ends are dropped like dead rows; a background that misses a real part of
+        # the pattern is a wrong file or a wrong unit
+        if (wanted & ~inside).sum() > 0.1 * wanted.sum() or inside.sum() < 20:
+            raise InputError(f"the background covers q = {bq.x[0]:.4g}–{bq.x[-1]:.4g} Å⁻¹ but the sample "
+                             f"{s.x[wanted][0]:.4g}–{s.x[wanted][-1]:.4g} Å⁻¹", source=bkg.source,
+                             field="background")
+        b = np.where(inside, np.interp(s.x, bq.x, bq.y), np.nan)
+    rng = choose_q_range(s.x, s.y, b, config.q_min, config.q_max, source=sample.source)
+    k = rng.keep
+    return s.x[k], s.y[k], None if b is None else b[k], rng
 
 
-def auto_r_cutoff(q: np.ndarray, intensity: np.ndarray, reducer: Reducer) -> tuple[float, str]:
-    """AUTO_R_CUTOFF_FRACTION × the first clear maximum of F(r)/r = 4πρ[g(r) − 1] in 1.0–4.5 Å.
+def prepare(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray | None]:
+    """q grid (Å⁻¹), sample and interpolated background intensities of the rows used (:func:`prepare_range`)."""
+    q, y, b, _ = prepare_range(sample, bkg, config)
+    return q, y, b
 
-    F(r) comes from a high-q-fit S(q) through the Lorch window, which needs no density. F/r rather than F
-    because F grows with r and would hide a short first shell (Si–O in silicates) behind the second. "Clear":
-    a prominence of at least 25 % and a height of at least half the range of F/r there, which skips
-    termination ripples. Without such a peak the highest maximum there is used (a crystalline or very noisy
-    pattern); the result records which rule applied.
+
+def first_pass(q: np.ndarray, intensity: np.ndarray, reducer: Reducer) -> tuple[np.ndarray, np.ndarray]:
+    """S(q) normalized by the high-q fit (no density needed) and F(r)/r = 4πρ[g(r) − 1] on r = 1 … 4.5 Å through
+    the Lorch window — the density-free look at the data that the defaults are chosen from."""
+    alpha = high_q_fit(q, intensity, reducer.sf, reducer.compton, 0.6 * q[-1])
+    sq = faber_ziman_sq(intensity, alpha, reducer.sf, reducer.compton)
+    return sq, alpha
+
+
+#: a peak of the first-pass S(q) outside the composition's range is a wrong unit when it stands this high above
+#: its surroundings (in S units) and this many times higher than anything inside the range
+X_UNIT_PEAK = 0.3
+X_UNIT_RATIO = 3.0
+X_UNIT_SIGMAS = 8.0
+
+
+def check_x_unit(q: np.ndarray, sq: np.ndarray, limits: Plausible, sample: Pattern) -> float | None:
+    """The principal S(q) peak (first pass, q in Å⁻¹) must lie where the composition can have it
+    (:mod:`hpglass.scattering.plausible`); a strong peak elsewhere with nothing comparable inside means the x unit
+    (or the wavelength) is wrong: InputError. Returns the strongest peak position inside the range (None if none).
+
+    Peaks are measured above a running median over 2.5 Å⁻¹, so that a smooth rise (the anvils' Compton scattering
+    in a pattern without an empty-cell background) is no peak; the last 1.25 Å⁻¹, where that median is one-sided,
+    and the first 0.3 Å⁻¹ are not searched. "Strong": ≥ ``X_UNIT_PEAK`` above the median and ≥ ``X_UNIT_RATIO`` ×
+    the strongest peak inside the range (or ≥ 8× the residual's robust scatter, for a pattern whose S(q) features
+    are small because the cell dominates it) — a weak bump outside (a gasket Bragg peak on a diamond-dominated pattern
+    without background: 0.02 at 6.2 Å⁻¹ on Mg2SiO4_091) is not evidence of a wrong unit.
+    """
+    from scipy.ndimage import median_filter
+
+    step = float(np.median(np.diff(q)))
+    n = max(int(round(2.5 / step)) | 1, 3)
+    qu = np.arange(q[0], q[-1], step)
+    su = np.interp(qu, q, sq)
+    k = max(int(round(0.1 / step)), 1)
+    sm = np.convolve(su, np.ones(k) / k, mode="same")
+    resid = sm - median_filter(sm, size=n, mode="nearest")
+    inner = (qu > qu[0] + 0.3) & (qu < qu[-1] - 1.25)
+    if inner.sum() < 3:
+        inner = np.ones(qu.size, dtype=bool)
+    lo, hi = limits.q1_bounds
+    inside = inner & (qu >= lo) & (qu <= hi)
+    outside = inner & ~inside
+    h_in = float(resid[inside].max()) if inside.any() else 0.0
+    h_out = float(resid[outside].max()) if outside.any() else 0.0
+    # a pattern dominated by the cell (no background given) has small S(q) features: judge them against the
+    # scatter of the residual as well as in S units
+    d = np.diff(su)
+    spread = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0 * k)  # noise of the k-point mean
+    strong = h_out >= X_UNIT_PEAK or h_out >= X_UNIT_SIGMAS * spread
+    if strong and h_out >= X_UNIT_RATIO * max(h_in, 0.0):
+        q_out = float(qu[outside][int(np.argmax(resid[outside]))])
+        raise InputError(
+            f"the strongest S(q) peak sits at q = {q_out:.3g} Å⁻¹ (x read as {sample.unit}), where "
+            f"{limits.composition} cannot have its principal peak ({lo:.2f}–{hi:.2f} Å⁻¹ from its bond lengths): "
+            "check the x unit (--x-unit q | q_nm | 2theta) and the wavelength", source=sample.source,
+            field="x_unit")
+    return float(qu[inside][int(np.argmax(resid[inside]))]) if inside.any() else None
+
+
+def auto_r_cutoff(q: np.ndarray, sq_first: np.ndarray, reducer: Reducer, limits: Plausible
+                  ) -> tuple[float, str, float | None]:
+    """r_min of the Eggert/Kaplow correction: (r_cutoff, rule, largest r_cutoff outside the first shell).
+
+    r_cutoff = min(d_min, 0.9 r1 − 4.7/q_max), where
+
+    * d_min = 0.85 × the smallest covalent-radius sum of the composition — no pair of these atoms comes closer
+      (:mod:`hpglass.scattering.plausible`);
+    * r1 is the first clear maximum of the first-pass F(r)/r = 4πρ[g(r) − 1] above 0.9 d_min (the density-free
+      S(q) of the high-q fit, through the Lorch window): 0.9 r1 is the foot of the first shell (nearest-neighbour
+      distributions are narrower than ±10 %), and 4.7/q_max is how far the Lorch window spreads a sharp peak
+      below itself before its leakage falls under 5 % of the peak's height (computed: 4.7 for every q_max). So
+      r_cutoff is never inside the first shell as the refinement sees it.
+
+    F/r rather than F because F grows with r and would hide a short first shell (Si–O in silicates) behind the
+    second. "Clear": a height of at least half the range of F/r there, which skips termination ripples, and a
+    prominence of at least 5 % (a first shell can be a shoulder of the next: Si–O at 1.62 Å beside Mg–O at 2.05 Å
+    in Mg2SiO4); without such a peak the highest maximum is used and the rule says so.
     """
     from scipy.signal import find_peaks
 
-    alpha = high_q_fit(q, intensity, reducer.sf, reducer.compton, 0.6 * q[-1])
-    sq = faber_ziman_sq(intensity, alpha, reducer.sf, reducer.compton)
-    qe, se = extend_to_zero(q, sq, reducer.s0, "linear")
-    r = np.arange(1.0, 4.5, 0.01)
+    qe, se = extend_to_zero(q, sq_first, reducer.s0, "linear")
+    r = np.arange(max(0.9 * limits.d_min, 0.5), 6.0, 0.01)
     h = f_of_r(qe, se, r, use_lorch=True) / r
     span = h.max() - h.min()
-    idx, _ = find_peaks(h, height=h.min() + 0.5 * span, prominence=0.25 * span)
-    if idx.size:
-        return float(AUTO_R_CUTOFF_FRACTION * r[int(idx[0])]), "0.8 × first clear maximum of F(r)/r"
-    return float(AUTO_R_CUTOFF_FRACTION * r[int(np.argmax(h))]), "0.8 × highest maximum of F(r)/r (no clear first)"
+    idx, _ = find_peaks(h, height=h.min() + 0.5 * span, prominence=0.05 * span)
+    clear = bool(idx.size)
+    r1 = float(r[int(idx[0])]) if clear else float(r[int(np.argmax(h))])
+    leak = LORCH_LEAK / q[-1]
+    r_data = 0.9 * r1 - leak
+    if limits.d_min <= r_data:
+        rule = (f"0.85 × shortest covalent bond {'–'.join(limits.shortest_pair)} ({limits.d_min:.3f} Å); the first "
+                f"pass puts the first shell at {r1:.2f} Å")
+        r_cut = limits.d_min
+    else:
+        rule = (f"0.9 × first{' clear' if clear else ''} F(r)/r maximum ({r1:.3f} Å) − 4.7/q_max ({leak:.2f} Å), "
+                f"below the shortest covalent bond ({limits.d_min:.3f} Å)")
+        r_cut = r_data
+    return float(r_cut), rule, float(max(r_data, r_cut))
+
+
+#: the Lorch window spreads a sharp peak by LORCH_LEAK/q_max below itself (leakage < 5 % of its height beyond)
+LORCH_LEAK = 4.7
 
 
 def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> ScatterResult:
     """Run the chain (module docstring). Raises InputError on inconsistent input."""
     comp = Composition.parse(config.composition, source="composition")
+    limits = plausible(comp)
     if config.refine_bkg and bkg is None:
         raise InputError("--refine-bkg needs a background pattern (--bkg)", field="refine_bkg")
-    q, y, b = prepare(sample, bkg, config)
+    q, y, b, qrange = prepare_range(sample, bkg, config)
     probe = Reducer(q, y, b, config, r_cutoff=None)
-    r_cut, r_cut_rule = config.r_cutoff, "given"
+    rho_probe = comp.number_density(config.density if config.density is not None else
+                                     float(np.sqrt(np.prod(limits.density_bounds))))
+    sq_first, _ = first_pass(q, probe.intensity(config.bkg_scale, rho_probe), probe)
+    q_peak = check_x_unit(q, sq_first, limits, sample)
+    r_cut, r_cut_rule, r_cut_max = config.r_cutoff, "given", None
     if r_cut is None:
-        r_cut, r_cut_rule = auto_r_cutoff(q, probe.intensity(config.bkg_scale), probe)
+        r_cut, r_cut_rule, r_cut_max = auto_r_cutoff(q, sq_first, probe, limits)
     reducer = Reducer(q, y, b, config, r_cutoff=r_cut)
 
     fit = None
-    if config.refine_density or config.refine_bkg:
+    thick = config.sample_thickness_um
+    d_bounds = config.density_bounds if config.density_bounds is not None else limits.density_bounds
+    if config.refine_density or config.refine_bkg or config.refine_thickness:
         rho_start = None if config.density is None else comp.number_density(config.density)
-        bounds = tuple(comp.number_density(d) for d in config.density_bounds)
+        if rho_start is None and reducer.dac is not None:
+            # the cell's absorption needs a density: refine once without it for a start value
+            fit0 = refine_density(Reducer(q, y, b, config.model_copy(update={
+                "anvil_thickness_mm": None, "sample_thickness_um": None, "refine_thickness": False}), r_cut),
+                None, config.bkg_scale, config.refine_density, config.refine_bkg,
+                rho_bounds=tuple(comp.number_density(d) for d in d_bounds), systematic=False)
+            rho_start = fit0.number_density
+        bounds = tuple(comp.number_density(d) for d in d_bounds)
         fit = refine_density(reducer, rho_start, config.bkg_scale, config.refine_density, config.refine_bkg,
-                             rho_bounds=bounds)
-        if config.refine_density and not bounds[0] * 1.005 < fit.number_density < bounds[1] / 1.005:
-            raise ConvergenceError(
-                f"density refinement ran to the search bound ({comp.mass_density(fit.number_density):.3g} g/cm³ "
-                f"of {config.density_bounds}): the low-r F(r) does not constrain it — check composition and "
-                f"background, limit --qmax to the clean data, or set --r-cutoff (now {r_cut:.3f} Å)",
-                source=sample.source)
-        rho, bkg_scale, alpha = fit.number_density, fit.bkg_scale, fit.alpha
+                             rho_bounds=bounds, refine_thickness=config.refine_thickness, r_cutoff_max=r_cut_max)
+        rho, bkg_scale, alpha, thick = fit.number_density, fit.bkg_scale, fit.alpha, fit.thickness_um
     else:
         assert config.density is not None
         rho, bkg_scale = comp.number_density(config.density), config.bkg_scale
-        alpha = reducer.alpha(rho, reducer.intensity(bkg_scale))
+        alpha = reducer.alpha(rho, reducer.intensity(bkg_scale, rho))
 
-    trial = reducer.trial(rho, bkg_scale, alpha=alpha)
+    # The written curves are corrected through the window they are written with: the refinement measured the
+    # low-r misfit through the Lorch window, but the Eggert/Kaplow iterations on the final S(q) use the window of
+    # the written F(r), so that below r_min the written F(r) = −4πρr (within the noise) with or without Lorch.
+    final = Reducer(q, y, b, config, r_cutoff=r_cut, misfit_lorch=config.lorch)
+    trial = final.trial(rho, bkg_scale, alpha=alpha, thickness_um=thick)
     r = np.arange(0.0, config.r_max + config.r_step / 2, config.r_step)
     fr = f_of_r(trial.q, trial.sq, r, use_lorch=config.lorch)
     gr = g_of_r(r, fr, rho)
 
-    metrics = _metrics(trial.q[trial.n_low:], trial.sq[trial.n_low:], r, gr, rho, r_cut, config)
-    warnings = []
-    # The Eggert correction and the density misfit see F(r) through the Lorch window, which spreads the first
-    # peak by ≈ π/q_max; an r_cutoff closer than that to r1 pulls real first-shell signal into the "no pairs"
-    # region and biases ρ and S(q) (−3 … −11 % on Percus–Yevick data with r_cutoff 0.1 Å below contact).
-    if metrics.get("r1_A") and r_cut > metrics["r1_A"] - np.pi / q[-1]:
-        warnings.append(f"r_cutoff {r_cut:.2f} Å is within π/q_max = {np.pi / q[-1]:.2f} Å of r1 = "
-                        f"{metrics['r1_A']:.2f} Å: density and S(q) may be biased; lower --r-cutoff")
-    if warnings:
-        metrics["warnings"] = warnings
+    q1_range = config.q1_range
+    if q1_range is None:
+        q1_range = (max(limits.q1_bounds[0], float(q[0])), min(limits.q1_bounds[1], float(q[-1])))
+    metrics = _metrics(trial.q[trial.n_low:], trial.sq[trial.n_low:], r, gr, rho, r_cut, config, q1_range)
+    result_args = dict(config=config, composition=comp, q=q, r=r, fr=fr, gr=gr, rho=rho, r_cut=r_cut,
+                       trial=trial, fit=fit, limits=limits, d_bounds=d_bounds, q1_range=q1_range)
+    quality = assess(**result_args, metrics=metrics, qrange=qrange, r_cut_rule=r_cut_rule, q_peak=q_peak)
+    metrics["quality"] = quality.to_dict()
+    metrics["warnings"] = list(quality.warnings) or None
     return ScatterResult(
         config=config,
         composition=comp,
@@ -197,25 +328,29 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
         alpha=alpha,
         r_cutoff=r_cut,
         fit=fit,
-        metrics=metrics | {"r_cutoff_rule": r_cut_rule},
+        metrics=metrics | {"r_cutoff_rule": r_cut_rule, "window": "lorch" if config.lorch else "none",
+                           "sample_thickness_um": thick, "density_bounds_g_cm3": list(d_bounds),
+                           "sample_thickness_err_um": None if fit is None else fit.thickness_err_um},
         sources={"sample": sample.source, "background": None if bkg is None else bkg.source},
     )
 
 
 def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: float, r_cut: float,
-             config: ScatterConfig) -> dict:
+             config: ScatterConfig, q1_range: tuple[float, float]) -> dict:
     """Principal peak, FSDP, r1 and CN; a metric that cannot be determined is null with the reason.
 
-    The first shell is searched from r_cutoff (no pairs exist below it by construction) to r_cutoff/0.8 + 1 Å.
+    The first shell is searched from r_cutoff (no pairs exist below it by construction) to
+    max(1.25 r_cutoff + 1 Å, r_cutoff + 2.5 Å): the default r_cutoff can lie well below a van der Waals shell.
     """
     from . import peaks
 
     out: dict = {}
     notes: dict = {}
-    shell = (r_cut, r_cut / AUTO_R_CUTOFF_FRACTION + 1.0)
+    shell = (r_cut, max(1.25 * r_cut + 1.0, r_cut + 2.5))
     p = None
     try:
-        p = peaks.principal_peak(q, sq, q_range=config.q1_range)
+        p = peaks.principal_peak(q, sq, q_range=q1_range)
+        out["q1_range_A-1"] = list(q1_range)
         out["q1_A-1"], out["q1_err_A-1"], out["sq_q1"] = p.position, p.position_err, p.height
     except (HpglassError, ValueError, RuntimeError) as exc:  # a failed metric is reported, not fatal
         out["q1_A-1"] = out["q1_err_A-1"] = out["sq_q1"] = None

@@ -26,22 +26,46 @@ def _with_field(exc: InputError, task: dict) -> InputError:
     return exc
 
 
+def _read_measurement(path: str, task: dict):
+    """A 1D pattern file, or a 2D image integrated with the run's calibration (``task["image"]`` settings and
+    ``task["image_files"]``: poni, mask, transfer images) by :func:`hpglass.io.integrate_image`."""
+    from ..io import integrate_image, read_pattern
+    from ..io.images import is_image_file
+
+    img = task.get("image")
+    if img is None or not is_image_file(path):
+        return read_pattern(path, wavelength=task["wavelength_A"])
+    files = task["image_files"]
+    transfer = None if files["transfer_original"] is None else (files["transfer_original"],
+                                                                 files["transfer_response"])
+    return integrate_image(path, files["poni"], mask=files["mask"], npt=img["npt"], unit="q_A",
+                           polarization=img["polarization"], frame=img["frame"], transfer=transfer)
+
+
 def pattern_piece(task: dict) -> dict:
     """One diffraction pattern → S(q), F(r), g(r), density, q1, r1, CN (:func:`hpglass.scattering.process`) and its
-    sharp-peak (Bragg) metrics (:func:`hpglass.series.crystallization.bragg_metrics`)."""
-    from ..io import read_pattern
+    sharp-peak (Bragg) metrics (:func:`hpglass.series.crystallization.bragg_metrics`).
+
+    The sample and its background are pattern files or 2D images (integrated first, :func:`_read_measurement`);
+    ``task["config"]`` holds this file's ScatterConfig fields (its diamond-cell geometry included). The result
+    keeps the 1D pattern (``"pattern"``) and the integration's one-line notes (``"notes"``: image frame, transfer
+    correction).
+    """
     from ..scattering import make_config, process
     from ..series.crystallization import bragg_metrics
 
     try:
-        pat = read_pattern(task["file"], wavelength=task["wavelength_A"])
-        bkg = None if task["background"] is None else read_pattern(task["background"],
-                                                                   wavelength=task["wavelength_A"])
+        pat = _read_measurement(task["file"], task)
+        bkg = None if task["background"] is None else _read_measurement(task["background"], task)
         cfg = make_config(source=task["field"], composition=task["composition"], wavelength=pat.wavelength,
                           **task["config"])
     except InputError as exc:
         raise _with_field(exc, task) from None
-    out: dict[str, Any] = {"file": task["file"], "error": None}
+    notes = list(pat.meta.get("notes", []))
+    if bkg is not None:
+        notes += [f"background: {n}" for n in bkg.meta.get("notes", [])]
+    out: dict[str, Any] = {"file": task["file"], "error": None, "notes": notes,
+                           "pattern": {"x": pat.x, "y": pat.y, "unit": pat.unit, "wavelength": pat.wavelength}}
     try:
         bm = bragg_metrics(pat)
         out["n_sharp"] = bm.n_sharp

@@ -56,6 +56,18 @@ class PatternPoint:
     def value(self, key: str) -> float | None:
         return self.scatter.get(key)
 
+    @property
+    def warnings(self) -> list[str]:
+        """Failed quality checks of the reduction (``hpglass.scattering.quality``)."""
+        return list(self.scatter.get("warnings") or [])
+
+    def quality_value(self, name: str) -> float | None:
+        for c in (self.scatter.get("quality") or {}).get("checks", []):
+            if c.get("name") == name:
+                v = c.get("value")
+                return v if isinstance(v, (int, float)) else None
+        return None
+
     def to_dict(self) -> dict:
         s = self.scatter
         return {"run": self.run, "direction": self.direction, "pressure_GPa": self.pressure_GPa,
@@ -64,7 +76,10 @@ class PatternPoint:
                 "n_sharp_peaks": self.data.get("n_sharp"),
                 **{k: s.get(k) for k in ("q1_A-1", "q1_err_A-1", "r1_A", "r1_err_A", "cn", "density_g_cm3",
                                          "density_err_g_cm3", "bkg_scale", "bkg_scale_err")},
-                "fsdp_A-1": (s.get("fsdp") or {}).get("position_A-1")}
+                "fsdp_A-1": (s.get("fsdp") or {}).get("position_A-1"),
+                **{k: s.get(k) for k in ("r_cutoff_A", "q_min_A-1", "q_max_A-1")},
+                "high_q_tail": self.quality_value("high_q_tail"), "low_r_rms_g": self.quality_value("low_r_rms_g"),
+                "n_warnings": len(self.warnings), "warnings": " | ".join(self.warnings) or None}
 
 
 @dataclass(frozen=True)

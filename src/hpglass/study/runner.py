@@ -107,6 +107,21 @@ def _scatter_settings(study: Study) -> dict:
     return cfg
 
 
+def _image_inputs(run: DiffractionRun, file: Path, background: Path | None) -> tuple[dict, dict | None]:
+    """The integration inputs of one pattern task: ``({role: path or None}, settings)``, settings None when neither
+    the file nor its background is a 2D image. The settings name the roles of the extra input files, so that the
+    cache key (file bytes in order + settings) cannot mistake a mask for a transfer image."""
+    from ..io.images import is_image_file
+
+    if not any(p is not None and is_image_file(p) for p in (file, background)):
+        return {}, None
+    paths = {"poni": run.poni, "mask": run.mask, "transfer_original": run.transfer_original,
+             "transfer_response": run.transfer_response}
+    settings = {"frame": run.frame, "npt": 3000, "polarization": 0.99,
+                "inputs": [role for role, p in paths.items() if p is not None]}
+    return {role: None if p is None else str(p) for role, p in paths.items()}, settings
+
+
 def plan_pieces(study: Study, out: Path) -> list[dict]:
     """Every independent piece of the study as a task dict with its ``key`` and ``kind``."""
     src = str(study.source or "<study>")
@@ -117,12 +132,20 @@ def plan_pieces(study: Study, out: Path) -> list[dict]:
         field = f"diffraction[{i}]"
         pressures = resolve_pressures(run, field, src)
         cfg = _scatter_settings(study)
+        backgrounds = run.background_files
         for j, (f, (p, pe, how)) in enumerate(zip(run.files, pressures, strict=True)):
-            settings = {"config": cfg, "composition": study.sample.composition, "wavelength_A": run.wavelength_A}
-            files = [f] + ([run.background] if run.background else [])
+            bkg = backgrounds[j]
+            settings = {"config": cfg | run.geometry(j), "composition": study.sample.composition,
+                        "wavelength_A": run.wavelength_A}
+            files = [f] + ([bkg] if bkg else [])
+            image_files, image = _image_inputs(run, f, bkg)
+            if image is not None:  # the calibration, mask and transfer images are inputs too: their bytes and roles
+                settings["image"] = image
+                files += [v for v in image_files.values() if v is not None]
             tasks.append({"kind": "pattern", "key": piece_key("pattern", files, settings), "owner": (i, j),
-                          "file": str(f), "background": None if run.background is None else str(run.background),
-                          "field": f"{field}.files[{j}]", "pressure": (p, pe, how), **settings})
+                          "file": str(f), "background": None if bkg is None else str(bkg),
+                          "image_files": image_files, "field": f"{field}.files[{j}]", "pressure": (p, pe, how),
+                          **settings})
             all_p.append(p)
     for i, run in enumerate(study.transport):
         for j, c in enumerate(run.curves):
@@ -173,10 +196,21 @@ def _crystal_eos(study: Study):
                            label=f"{e.label} ({e.status})")
 
 
+def _measured_pattern(point: PatternPoint, wavelength_A: float):
+    """The 1D pattern a piece worked on (an integrated image included); read again from its file for pieces cached
+    before they kept it."""
+    from ..io import read_pattern
+    from ..scattering.pattern import Pattern
+
+    d = point.data.get("pattern")
+    if d is None:
+        return read_pattern(point.file, wavelength=wavelength_A)
+    return Pattern(x=d["x"], y=d["y"], unit=d["unit"], wavelength=d["wavelength"], source=point.file)
+
+
 def _diffraction_run(study: Study, i: int, run: DiffractionRun, tasks: list[dict], data: list[dict]) -> \
         DiffractionRunResult:
     """Crystallization, q1/r1 trends, glass EOS and density crossover of one diffraction run."""
-    from ..io import read_pattern
     from ..series.crystallization import find_crystallization
     from ..series.records import Series
 
@@ -185,9 +219,12 @@ def _diffraction_run(study: Study, i: int, run: DiffractionRun, tasks: list[dict
     pts = [PatternPoint(run=run.name, direction=run.direction, pressure_GPa=t["pressure"][0],
                         pressure_err_GPa=t["pressure"][1], pressure_source=t["pressure"][2], file=t["file"], data=d)
            for t, d in zip(tasks, data, strict=True)]
+    image_notes = dict.fromkeys(n for p in pts for n in p.data.get("notes", []))  # the image frame, transfer, …
+    if image_notes:
+        notes["images"] = " | ".join(image_notes)
     cryst = None
     try:
-        pats = [read_pattern(p.file, wavelength=run.wavelength_A) for p in pts]
+        pats = [_measured_pattern(p, run.wavelength_A) for p in pts]
         c = find_crystallization([p.pressure_GPa for p in pts], pats, run.direction,
                                  min_peaks=a.crystallization_min_peaks)
         cryst = c.to_dict()

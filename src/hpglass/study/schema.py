@@ -14,8 +14,10 @@ Sections (see README "Study" for a complete example):
 * ``[sample]`` composition; ``[sample.crystal]`` the crystal reference: ambient density, an EOS (BM2/BM3/Vinet/…
   parameters, stated as literature or assumed), Pnma atomic coordinates (optional, with their source) and whether
   to compute the bcc reference.
-* ``[[diffraction]]`` runs: files, background, wavelength_A, one pressure source per file (pressures_GPa, ruby
-  R1 wavelengths, or gold d-spacings), direction, provenance.
+* ``[[diffraction]]`` runs: files (1D patterns, or 2D images with their poni, mask, frame and transfer images),
+  background (one) or backgrounds (one per file), wavelength_A, one pressure source per file (pressures_GPa, ruby
+  R1 wavelengths, or gold d-spacings), the cell's anvil_thickness_mm / sample_thickness_um (one number or one per
+  file) and refine_thickness, direction, provenance.
 * ``[[transport]]`` runs: R(T) curves (file, pressure_GPa, channel, fields_T) and an optional room-temperature
   resistivity-vs-pressure table; direction; provenance.
 * ``[[simulation]]`` runs: trajectory files per pressure (``frames = {"0" = "md_0GPa.extxyz"}`` or a list of
@@ -48,7 +50,7 @@ __all__ = ["Analysis", "Crystal", "CrystalEos", "DiffractionRun", "Provenance", 
 
 #: unit suffixes a field name may carry; used to tell "wrong unit" from "unknown field"
 _UNIT_SUFFIXES = ("GPa", "cm3", "MPa", "kbar", "bar", "Pa", "A", "nm", "pm", "m", "T", "Oe", "mT", "K", "C", "g_cm3",
-                  "kg_m3", "A-1", "nm-1", "deg", "rad", "ohm", "ohm_cm", "S_cm", "eV")
+                  "kg_m3", "A-1", "nm-1", "deg", "rad", "ohm", "ohm_cm", "S_cm", "eV", "mm", "um")
 
 
 def _file(value: Path, info: ValidationInfo) -> Path:
@@ -146,12 +148,22 @@ class Sample(_Model):
 
 
 class DiffractionRun(_Model):
-    """One diffraction pressure run: one pattern per pressure point."""
+    """One diffraction pressure run: one pattern per pressure point.
+
+    ``files`` holds 1D patterns (.xy/.chi/.dat …) or 2D detector images, told apart by their suffix
+    (:data:`hpglass.io.images.IMAGE_SUFFIXES`, the same rule as ``hpglass scatter``); images are integrated with
+    the run's ``poni`` (required then), optional ``mask``, ``frame`` (auto | pyfai | dioptas) and the optional
+    Dioptas transfer correction (``transfer_original`` + ``transfer_response``): :func:`hpglass.io.integrate_image`.
+    The empty cell is one ``background`` for the run or ``backgrounds`` with one per file (patterns or images).
+    Diamond-cell geometry for the corrections of :mod:`hpglass.scattering.dac`: ``anvil_thickness_mm`` and
+    ``sample_thickness_um``, each one number or one per file, and ``refine_thickness``.
+    """
 
     name: str
     direction: Literal["compression", "decompression"] = "compression"
     files: list[StudyFile]
     background: StudyFile | None = None
+    backgrounds: list[StudyFile] | None = Field(None, description="one empty-cell background per file")
     wavelength_A: float = Field(gt=0, lt=5)
     pressures_GPa: list[float] | None = None
     pressure_errs_GPa: list[float] | None = None
@@ -161,6 +173,14 @@ class DiffractionRun(_Model):
     gold_d_A: list[float] | None = None
     gold_hkl: str = "111"
     gold_scale: Literal["fei2007", "dewaele2004"] = "fei2007"
+    poni: StudyFile | None = Field(None, description="pyFAI calibration of the run's 2D images")
+    mask: StudyFile | None = Field(None, description="mask of the 2D images (non-zero = masked)")
+    frame: Literal["auto", "pyfai", "dioptas"] = Field("auto", description="image frame of the calibration")
+    transfer_original: StudyFile | None = Field(None, description="Dioptas transfer correction: image without")
+    transfer_response: StudyFile | None = Field(None, description="Dioptas transfer correction: image with")
+    anvil_thickness_mm: float | list[float] | None = Field(None, description="each anvil along the beam, mm")
+    sample_thickness_um: float | list[float] | None = Field(None, description="sample along the beam, µm")
+    refine_thickness: bool = False
     provenance: Provenance
 
     @model_validator(mode="after")
@@ -184,7 +204,90 @@ class DiffractionRun(_Model):
                     raise _at(f"pressures_GPa[{i}]", f"{p:g} GPa is not a pressure in GPa (expected −0.5 … 1000)")
         if len(set(map(str, self.files))) != n:
             raise _at("files", "a file is listed twice")
+        self._check_backgrounds(n)
+        for key, (hi, unit, what) in _GEOMETRY_LIMITS.items():
+            _per_file_values(getattr(self, key), key, n, hi, unit, what)
+        self._check_images()
         return self
+
+    def _check_backgrounds(self, n: int) -> None:
+        if self.background is not None and self.backgrounds is not None:
+            raise _at("backgrounds", "give background (one for the run) or backgrounds (one per file), not both")
+        if self.backgrounds is not None and len(self.backgrounds) != n:
+            raise _at("backgrounds", f"{len(self.backgrounds)} backgrounds for {n} files")
+
+    def _check_images(self) -> None:
+        """Images need the calibration; image settings need images; the calibration's wavelength must agree."""
+        from ..errors import InputError
+        from ..io.images import IMAGE_SUFFIXES, is_image_file, poni_wavelength_A
+
+        listed = [(f"files[{j}]", f) for j, f in enumerate(self.files)]
+        if self.background is not None:
+            listed.append(("background", self.background))
+        listed += [(f"backgrounds[{j}]", f) for j, f in enumerate(self.backgrounds or [])]
+        images = [(where, f) for where, f in listed if is_image_file(f)]
+        if images and self.poni is None:
+            where, f = images[0]
+            raise _at("poni", f"{where} ({f.name}) is a 2D image: give the run its pyFAI calibration, "
+                      "poni = \"<file>.poni\"")
+        if (self.transfer_original is None) != (self.transfer_response is None):
+            given, missing = (("transfer_original", "transfer_response") if self.transfer_response is None
+                              else ("transfer_response", "transfer_original"))
+            raise _at(missing, f"{given} needs {missing} too: the transfer function is response / original")
+        if not images:
+            extra = [k for k in ("poni", "mask", "transfer_original") if getattr(self, k) is not None]
+            extra += ["frame"] if "frame" in self.model_fields_set else []
+            if extra:
+                raise _at(extra[0], f"{extra[0]} applies to 2D images, and no file of this run is one (image "
+                          f"suffixes: {' '.join(sorted(IMAGE_SUFFIXES))})")
+            return
+        try:
+            lam = poni_wavelength_A(self.poni)
+        except InputError as exc:
+            raise _at("poni", f"{self.poni}: {exc.message}") from None
+        if lam is None:
+            raise _at("poni", f"the calibration {self.poni.name} has no Wavelength, so the images' q cannot be "
+                      "computed")
+        if abs(lam - self.wavelength_A) > 1e-3 * lam:
+            raise _at("wavelength_A", f"{self.wavelength_A:g} Å, but the calibration {self.poni.name} says "
+                      f"{lam:g} Å (they must agree to 0.1 %)")
+
+    @property
+    def background_files(self) -> list[Path | None]:
+        """The empty-cell background of each file (the run's one, one per file, or None)."""
+        return list(self.backgrounds) if self.backgrounds is not None else [self.background] * len(self.files)
+
+    def geometry(self, j: int) -> dict:
+        """The diamond-cell settings of file ``j`` as :class:`~hpglass.scattering.config.ScatterConfig` fields
+        (only those the run gives)."""
+        out: dict = {}
+        for key in _GEOMETRY_LIMITS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = float(value[j] if isinstance(value, list) else value)
+        if self.refine_thickness:
+            out["refine_thickness"] = True
+        return out
+
+
+#: per-file geometry keys: (upper limit, unit, what it is) — the ScatterConfig bounds
+_GEOMETRY_LIMITS = {"anvil_thickness_mm": (10.0, "mm", "anvil thickness"),
+                    "sample_thickness_um": (1000.0, "µm", "sample thickness")}
+
+
+def _per_file_values(value: float | list[float] | None, key: str, n: int, hi: float, unit: str, what: str) -> None:
+    """One number for every file, or a list with one per file; each in (0, hi]."""
+    if value is None:
+        return
+    if isinstance(value, list):
+        if len(value) != n:
+            raise _at(key, f"{len(value)} values for {n} files (give one number for all, or one per file)")
+        items = [(f"{key}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        items = [(key, value)]
+    for where, v in items:
+        if not 0 < v <= hi:
+            raise _at(where, f"{what} {v:g} {unit} is outside 0 < value ≤ {hi:g} {unit}")
 
 
 class TransportCurve(_Model):
