@@ -22,6 +22,8 @@ Checks and why their limits:
 * ``density_precision``: relative density error ≤ 25 % (beyond it the value says nothing).
 * ``q1_at_window_edge`` / ``fsdp_at_window_edge`` / ``r1_at_window_edge``: a peak within 3 % of the width of its
   search window from an edge is the edge, not a peak.
+* ``q1_determined`` / ``r1_determined`` / ``cn_determined``: the metric's fit converged (a peak fit is bounded
+  to 100 evaluations per parameter and fails rather than running on).
 * ``coordination_plausible``: 0.5 ≤ CN ≤ 16 (X-ray-weighted totals: ≈ 1.2 for the Si–O shell of Mg2SiO4, 12–14
   for close packing; MAX 16 allows bcc-like 8 + 6).
 """
@@ -161,6 +163,12 @@ def assess(*, config, composition, q, r, fr, gr, rho, r_cut, trial, fit, limits,
                                    "shell: g(r) is distorted there (background, normalization or r_cutoff)"))
     else:
         checks.append(QualityCheck("coordination_plausible", None, f"{CN_RANGE[0]:g} ≤ CN ≤ {CN_RANGE[1]:g}", None))
+
+    labels = {"q1": "principal peak q1", "r1": "first g(r) peak r1", "cn": "coordination number"}
+    for key, label in labels.items():
+        why = (metrics.get("metric_notes") or {}).get(key)
+        checks.append(QualityCheck(f"{key}_determined", None if why is None else why, "determined", why is None,
+                                   "" if why is None else f"{label} could not be determined: {why}"))
 
     notes = list(qrange.reasons)
     notes.append(f"r_cutoff {r_cut:.3f} Å: {r_cut_rule}")
