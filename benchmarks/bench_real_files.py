@@ -439,17 +439,7 @@ def render_table(results: list[dict]) -> tuple[str, list[str]]:
     return "\n".join(lines), notes
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+from common import machine, replace_block  # noqa: E402  (benchmarks/common.py)
 
 
 def versions() -> str:
@@ -494,13 +484,7 @@ def settings_text() -> str:
 
 
 def update_readme(block: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{README}: markers {BEGIN} … {END} not found")
-    new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: f"{BEGIN}\n{block}\n{END}", text, flags=re.S)
-    tmp = README.with_suffix(".md.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(README)
+    replace_block(README, BEGIN, END, block)
 
 
 def to_jsonable(results: list[dict]) -> list[dict]:

@@ -179,29 +179,25 @@ def background_attenuation(mu_cm: float, thickness_cm: float, cos_2theta: np.nda
 
 
 # -- validation helpers ----------------------------------------------------------------------------------------------
-def _thickness(value: float | None, field: str) -> float | None:
-    if value is None:
-        return None
+def _positive(value, field: str, what: str) -> float:
+    """A positive finite number, or an InputError naming the field."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{field} must be a number, got {value!r}", field=field) from None
+        raise InputError(f"{field} must be a number ({what}), got {value!r}", field=field) from None
     if not (math.isfinite(v) and v > 0):
-        raise InputError(f"{field} must be positive and finite, got {value!r}", field=field)
+        raise InputError(f"{field} must be positive and finite ({what}), got {value!r}", field=field)
     return v
+
+
+def _thickness(value: float | None, field: str) -> float | None:
+    return None if value is None else _positive(value, field, "mm" if field.endswith("_mm") else "µm")
 
 
 def _density(value: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"density must be a number (g/cm³), got {value!r}", field="density") from None
-    if not (math.isfinite(v) and v > 0):
-        raise InputError(f"density must be positive and finite (g/cm³), got {value!r}", field="density")
-    return v
+    return _positive(value, "density", "g/cm³")
 
 
-# -- geometry and the correction object ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CellGeometry:
     """Diamond-anvil-cell geometry along the beam. None switches the corresponding correction off.
