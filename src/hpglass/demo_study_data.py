@@ -314,7 +314,8 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
     for run, spec in t["runs"].items():
         lines += ["[[transport]]", f'name = "{run}"', f'direction = "{spec["direction"]}"',
                   f'resistivity_table = "../{t["folder"]}/{run}_resistivity_vs_pressure.csv"',
-                  f"provenance = {{ kind = \"synthetic\", model = {_toml_str(t['label'])} }}", ""]
+                  f"provenance = {{ kind = \"synthetic\", model = {_toml_str(t['label'])}, from_reference = true }}",
+                  ""]
         for p in spec["pressures_GPa"]:
             lines += ["[[transport.curves]]", f'file = "../{t["folder"]}/{run}_{p:05.1f}GPa_ETO.dat"',
                       f"pressure_GPa = {p:g}"]

@@ -10,6 +10,7 @@ import typer
 
 from ..demo_data import DEMO_TRANSPORT, DEMO_XRD, demo_folder, demo_truth_sq
 from ..io import atomic_path, atomic_write_text, read_pattern
+from ..report.claims import claim_counts, headline
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
 from .common import dumps, echo_json, err_console, handle_errors, status
@@ -165,8 +166,7 @@ def demo(
         "study_file": str(bundled_study()), "report": result.files.get("report"),
         "summary": result.files.get("summary"), "figures": result.files.get("figures"),
         "tables": result.files.get("tables"), "timings_s": result.timings_s,
-        "claims": {k: sum(1 for c in claims if c["agree"] == k) for k in ("yes", "no")}
-        | {"not supported": sum(1 for c in claims if c["agree"] not in ("yes", "no"))},
+        "claims": claim_counts(claims),
         "claims_table": claims,
         "phase_boundaries": [b.to_dict() for b in result.phase_diagram.boundaries],
     }}
@@ -188,8 +188,7 @@ def demo(
     c = st["claims"]
     err_console.print(f"[bold]hpglass demo[/bold] — the bundled study ({bundled_study().name}; SYNTHETIC and "
                       "simulated inputs, labelled in the report)")
-    err_console.print(f"  claims of the paper: {c['yes']} agree, {c['no']} disagree, {c['not supported']} not "
-                      "supported by this data")
+    err_console.print(f"  claims of the paper: {headline(c)}")
     for b in st["phase_boundaries"]:
         e = "" if b.get("err_GPa") is None else f" ± {b['err_GPa']:.2g}"
         err_console.print(f"  {b['name']}: {b['pressure_GPa']:.2f}{e} GPa from {b['source']}")

@@ -25,6 +25,7 @@ def run(
 ) -> None:
     """Run a whole study: diffraction, transport, simulation → trends, phase diagram, claims, report.html."""
     from ..errors import InputError
+    from ..report.claims import claim_counts, headline
     from ..study import load_study, run_study
 
     if workers is not None and workers < 1:
@@ -39,8 +40,7 @@ def run(
         result = run_study(spec, target, scheduler=scheduler, workers=workers, use_cache=not no_cache,
                            screenshot=screenshot, progress=progress)
     claims = [c.to_dict() for c in result.claims]
-    counts = {k: sum(1 for c in claims if c["agree"] == k) for k in ("yes", "no")}
-    counts["not supported"] = len(claims) - counts["yes"] - counts["no"]
+    counts = claim_counts(claims)
     summary = {"study": str(study), "out": str(target), "report": result.files.get("report"),
                "summary": result.files.get("summary"), "tables": result.files.get("tables"),
                "figures": result.files.get("figures"), "cache": result.cache, "timings_s": result.timings_s,
@@ -56,8 +56,7 @@ def run(
     err_console.print(f"[bold]hpglass run[/bold] {study} → {target}")
     pieces = ", ".join(f"{k} {v['computed']} computed/{v['cached']} cached" for k, v in result.cache.items())
     err_console.print(f"  pieces: {pieces}")
-    err_console.print(f"  claims: {counts['yes']} agree, {counts['no']} disagree, {counts['not supported']} not "
-                      "supported by this data")
+    err_console.print(f"  claims: {headline(counts)}")
     for b in result.phase_diagram.boundaries:
         e = "" if b.err_GPa is None else f" ± {b.err_GPa:.2g}"
         err_console.print(f"  {b.name}: {b.pressure_GPa:.2f}{e} GPa from {b.source}")

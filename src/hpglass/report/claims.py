@@ -7,12 +7,27 @@ the measured column is computed from the run every time.
 
 A measure returns :class:`Measured` (value, 1σ error when there is one, text) or a string saying why this data
 cannot support the claim; the row is then "not supported by this data" with that reason. Rules
-(:class:`Rule`):
+(:class:`Rule`), with σ the measured 1σ error (0 when unknown) and the paper's tolerance and 2σ added in
+quadrature (two independent allowances, not a sum that lets a large σ excuse any offset):
 
-* ``abs`` — agree when |measured − paper| ≤ tol + 2σ (σ: the measured 1σ error, 0 when unknown);
-* ``rel`` — agree when |measured − paper| ≤ tol·|paper| + 2σ;
-* ``within`` — agree when the measured value ± 2σ overlaps the paper's range [lo, hi];
-* ``true`` — a qualitative statement measured as True/False (agree when True).
+* ``abs`` — consistent when |measured − paper| ≤ √(tol² + (2σ)²);
+* ``rel`` — consistent when |measured − paper| ≤ √((tol·|paper|)² + (2σ)²);
+* ``within`` — consistent when the measured value ± 2σ overlaps the paper's range [lo, hi];
+* ``true`` — a qualitative statement measured as True/False.
+
+Verdicts (:data:`VERDICTS`):
+
+* ``agree`` — consistent, and the 95 % interval (±2σ) is no wider than the effect the claim is about
+  (``Claim.effect``: by default the tolerance; for a transition pressure the 5 GPa spacing at which the paper
+  locates transitions), so the agreement is evidence;
+* ``uninformative`` — consistent only because the interval is wider than that effect (28 ± 15 GPa "agrees" with
+  16 GPa, but it would agree with almost anything);
+* ``disagree`` — not consistent;
+* ``by construction`` — the data were made from the reference study's own numbers (the stream's provenance has
+  ``from_reference = true``): agreement is built in and never counted;
+* ``not supported by this data`` — the data cannot measure the quantity.
+
+The headline counts independent evidence only: agree vs disagree.
 """
 
 from __future__ import annotations
@@ -23,9 +38,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CLAIMS", "NOT_SUPPORTED", "Claim", "ClaimResult", "Measured", "Rule", "evaluate_claims"]
+from ..study.schema import FROM_REFERENCE_MARK
+
+__all__ = ["AGREE", "BY_CONSTRUCTION", "CLAIMS", "DISAGREE", "NOT_SUPPORTED", "UNINFORMATIVE", "VERDICTS", "Claim",
+           "ClaimResult", "Measured", "Rule", "claim_counts", "evaluate_claims", "headline"]
 
 NOT_SUPPORTED = "not supported by this data"
+AGREE, UNINFORMATIVE, DISAGREE, BY_CONSTRUCTION = "agree", "uninformative", "disagree", "by construction"
+VERDICTS = (AGREE, UNINFORMATIVE, DISAGREE, BY_CONSTRUCTION, NOT_SUPPORTED)
+#: the resolution at which the paper locates a transition pressure (its pressure points are ≈ 2–5 GPa apart)
+PRESSURE_EFFECT_GPA = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,25 +67,38 @@ class Rule:
 
     def describe(self, unit: str) -> str:
         if self.kind == "abs":
-            return f"|Δ| ≤ {self.tol:g} {unit} + 2σ".replace("  ", " ")
+            return f"|Δ| ≤ √({self.tol:g}² + (2σ)²) {unit}".rstrip()
         if self.kind == "rel":
-            return f"|Δ| ≤ {100 * self.tol:g} % + 2σ"
+            return f"|Δ| ≤ √(({100 * self.tol:g} %)² + (2σ)²)"
         if self.kind == "within":
             return f"measured ± 2σ overlaps {self.lo:g}–{self.hi:g} {unit}".rstrip()
         return "the statement holds in this data"
 
+    def allowance(self, paper: float | None) -> float:
+        """The paper's own tolerance in the claim's unit (0 for ``true``)."""
+        if self.kind == "abs":
+            return self.tol
+        if self.kind == "rel":
+            return self.tol * abs(paper)
+        if self.kind == "within":
+            return (self.hi - self.lo) / 2.0
+        return 0.0
+
     def agrees(self, m: Measured, paper: float | None) -> bool:
+        """Consistent with the paper (module docstring); not yet a verdict (see :func:`verdict`)."""
         if self.kind == "true":
             return bool(m.value)
         v = float(m.value)
-        s = 2.0 * (m.err or 0.0) if m.err is not None and np.isfinite(m.err) else 0.0
-        if self.kind == "abs":
-            return abs(v - paper) <= self.tol + s
-        if self.kind == "rel":
-            return abs(v - paper) <= self.tol * abs(paper) + s
+        s = _two_sigma(m)
+        if self.kind in ("abs", "rel"):
+            return abs(v - paper) <= float(np.hypot(self.allowance(paper), s))
         if self.kind == "within":
             return v + s >= self.lo and v - s <= self.hi
         raise ValueError(f"unknown rule {self.kind!r}")
+
+
+def _two_sigma(m: Measured) -> float:
+    return 2.0 * float(m.err) if m.err is not None and np.isfinite(m.err) else 0.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +110,26 @@ class Claim:
     unit: str
     rule: Rule
     measure: Callable[[Any], Measured | str]
+    effect: float | None = None  # the size of the effect the claim is about (default: module docstring)
+
+    def effect_size(self) -> float | None:
+        if self.effect is not None:
+            return self.effect
+        if self.unit == "GPa" and self.rule.kind in ("abs", "within"):
+            return PRESSURE_EFFECT_GPA
+        if self.rule.kind in ("abs", "rel", "within"):
+            return self.rule.allowance(self.paper_value)
+        return None
+
+    def verdict(self, m: Measured, by_construction: bool = False) -> str:
+        if by_construction:
+            return BY_CONSTRUCTION
+        if not self.rule.agrees(m, self.paper_value):
+            return DISAGREE
+        eff = self.effect_size()
+        if eff is not None and _two_sigma(m) > eff:
+            return UNINFORMATIVE
+        return AGREE
 
 
 @dataclass(frozen=True)
@@ -83,7 +138,7 @@ class ClaimResult:
     quantity: str
     paper: str
     measured: str
-    agree: str  # "yes" | "no" | NOT_SUPPORTED
+    agree: str  # one of VERDICTS
     rule: str
     note: str = ""
     stream: str = ""
@@ -151,7 +206,10 @@ def m_wavelength(res):
     if not res.diffraction:
         return "no diffraction run"
     r = res.diffraction[0]
-    return Measured(r.wavelength_A, None, f"{r.wavelength_A:g} Å (set in the study)", r.provenance)
+    # the wavelength of synthetic or simulated patterns is chosen, usually as the paper's: set, not found
+    stream = r.provenance if r.provenance.startswith("measured") or FROM_REFERENCE_MARK in r.provenance \
+        else f"{r.provenance.split(' — ')[0]} {FROM_REFERENCE_MARK} — {r.provenance.split(' — ', 1)[-1]}"
+    return Measured(r.wavelength_A, None, f"{r.wavelength_A:g} Å (set in the study)", stream)
 
 
 def m_setup(res):
@@ -270,7 +328,10 @@ def m_hc2_larger_on_decompression(res):
                f"{', '.join(f'{v:.2f} T' for v in dec) or 'none'}"
         return f"needs WHH Hc2(0) on both compression and decompression ({have})"
     ok = max(dec) > max(comp)
-    return Measured(ok, None, f"max μ0Hc2(0): decompression {max(dec):.2f} T, compression {max(comp):.2f} T")
+    streams = {run.provenance for run, _ in _curves(res, None)}
+    stream = next((p for p in streams if FROM_REFERENCE_MARK in p), next(iter(streams), ""))
+    return Measured(ok, None, f"max μ0Hc2(0): decompression {max(dec):.2f} T, compression {max(comp):.2f} T",
+                    stream=stream)
 
 
 def m_hda_conductivity(res):
@@ -414,8 +475,18 @@ def m_boundary(name: str):
         b = res.phase_diagram.boundary(name)
         if b is None:
             return f"no estimate of the {name} boundary"
-        return Measured(b.pressure_GPa, b.err_GPa, f"{_fmt(b.pressure_GPa, b.err_GPa, 'GPa')} from {b.source}")
+        return Measured(b.pressure_GPa, b.err_GPa, f"{_fmt(b.pressure_GPa, b.err_GPa, 'GPa')} from {b.source}",
+                        stream=_stream_of(res, b.source))
     return m
+
+
+def _stream_of(res, source: str) -> str:
+    """The provenance of the run a boundary's source names ("… (transport run run1)")."""
+    for kind in ("diffraction", "transport", "simulation"):
+        for run in getattr(res, kind, ()):
+            if f"{kind} run {run.name})" in source:
+                return run.provenance
+    return ""
 
 
 def m_tc_upturn(res):
@@ -590,7 +661,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("S4b", "amorphous again on decompression", "≈ 24 GPa", 24.0, "GPa", Rule("abs", 3.0),
           m_crystallization("decompression")),
     Claim("S5", "crystal: Pnma → bcc", "51 GPa", 51.0, "GPa", Rule("abs", 3.0), m_crystal_literature),
-    Claim("D1", "glass less dense than crystal at ambient", "16 %", 16.0, "%", Rule("abs", 3.0), m_density_deficit),
+    Claim("D1", "glass less dense than crystal at ambient", "16 %", 16.0, "%", Rule("abs", 3.0), m_density_deficit,
+          effect=16.0),
     Claim("D2", "glass–crystal density crossover", "16 GPa", 16.0, "GPa", Rule("abs", 2.0), m_crossover),
     Claim("D3a", "LDA/HDA boundary", "≈ 20 GPa", 20.0, "GPa", Rule("abs", 5.0), m_boundary("LDA/HDA")),
     Claim("D3b", "HDA/bcc boundary", "50–58 GPa", None, "GPa", Rule("within", lo=50.0, hi=58.0),
@@ -629,11 +701,29 @@ def evaluate_claims(result, claims: tuple[Claim, ...] = CLAIMS) -> list[ClaimRes
             out.append(ClaimResult(c.id, c.quantity, c.paper, "—", NOT_SUPPORTED, rule, note=m))
             continue
         v = m.value
+        built_in = FROM_REFERENCE_MARK in (m.stream or "")
+        note = "the data were made from the reference study's numbers: not evidence" if built_in else ""
         if not isinstance(v, (bool, np.bool_)) and v is not None and not np.isfinite(float(v)) and c.rule.kind != "true":
-            out.append(ClaimResult(c.id, c.quantity, c.paper, m.text, "no", rule, stream=_short(m.stream),
-                                   value=None))
+            out.append(ClaimResult(c.id, c.quantity, c.paper, m.text, BY_CONSTRUCTION if built_in else DISAGREE,
+                                   rule, note=note, stream=_short(m.stream), value=None))
             continue
-        agree = "yes" if c.rule.agrees(m, c.paper_value) else "no"
-        out.append(ClaimResult(c.id, c.quantity, c.paper, m.text, agree, rule, stream=_short(m.stream),
+        verdict = c.verdict(m, built_in)
+        if verdict == UNINFORMATIVE:
+            note = (f"the 95 % interval (±{_two_sigma(m):.2g}) is wider than the effect ({c.effect_size():g} "
+                    f"{c.unit}): consistent, but not evidence").replace("  ", " ")
+        out.append(ClaimResult(c.id, c.quantity, c.paper, m.text, verdict, rule, note=note, stream=_short(m.stream),
                                value=v if not isinstance(v, np.bool_) else bool(v), err=m.err))
     return out
+
+
+def claim_counts(claims: list[dict] | list[ClaimResult]) -> dict[str, int]:
+    """How many rows have each verdict (dicts from ``ClaimResult.to_dict`` or the results themselves)."""
+    verdicts = [c["agree"] if isinstance(c, dict) else c.agree for c in claims]
+    return {v: sum(1 for x in verdicts if x == v) for v in VERDICTS}
+
+
+def headline(counts: dict[str, int]) -> str:
+    """The one-line summary: independent evidence first; by-construction rows are never counted as agreement."""
+    return (f"{counts[AGREE]} agree, {counts[DISAGREE]} disagree (independent evidence); {counts[UNINFORMATIVE]} "
+            f"consistent but uninformative, {counts[BY_CONSTRUCTION]} by construction, {counts[NOT_SUPPORTED]} "
+            "not supported by this data")

@@ -83,18 +83,22 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
 
     # claims
     claims = s.get("claims", [])
-    n = {k: sum(1 for c in claims if c["agree"] == k) for k in ("yes", "no")}
-    ns = len(claims) - n["yes"] - n["no"]
+    from .claims import AGREE, DISAGREE, claim_counts, headline
+
     parts.append("<h2>Claims of the reference study against this run</h2>")
-    parts.append("<p class='small'>Zhang et al., Phys. Rev. Lett. 127, 127002 (2021). Agreement rule per row; σ is "
-                 f"the measured 1σ error. {n['yes']} agree, {n['no']} disagree, {ns} not supported by this data. "
-                 "The <i>data</i> column names the provenance of the stream the number comes from.</p>")
+    parts.append("<p><b>" + _e(headline(claim_counts(claims))) + ".</b></p>")
+    parts.append("<p class='small'>Zhang et al., Phys. Rev. Lett. 127, 127002 (2021). Rule per row; σ is the measured "
+                 "1σ error, added in quadrature to the paper's tolerance. <i>agree</i>: consistent and the ±2σ "
+                 "interval is narrower than the effect the claim is about; <i>uninformative</i>: consistent only "
+                 "because the interval is wider than that; <i>by construction</i>: the data were made from the "
+                 "reference study's own numbers, so agreement is built in and never counted. The <i>data</i> column "
+                 "names the provenance of the stream the number comes from.</p>")
     rows, cls = [], []
     for c in claims:
         rows.append([_e(c["id"]), _e(c["quantity"]), _e(c["paper"]), _e(c["measured"]), f"<b>{_e(c['agree'])}</b>",
                      _e(c["rule"]), _e(c.get("data") or ""), _e(c.get("note") or "")])
-        cls.append({"yes": "yes", "no": "no"}.get(c["agree"], "ns"))
-    parts.append(_table(["id", "quantity", "paper", "this run", "agree", "rule", "data", "note"], rows, cls))
+        cls.append({AGREE: "yes", DISAGREE: "no"}.get(c["agree"], "ns"))
+    parts.append(_table(["id", "quantity", "paper", "this run", "verdict", "rule", "data", "note"], rows, cls))
 
     # phase diagram
     pd = s["phase_diagram"]

@@ -78,12 +78,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: in a stream's label: the data were made from the reference study's numbers (claims on them: "by construction")
+FROM_REFERENCE_MARK = "(from the reference's numbers)"
+
+
 class Provenance(_Model):
     """Where a stream's data come from: measured, or synthetic/simulated with the model that made them."""
 
     kind: Literal["measured", "synthetic", "simulated"]
     model: str | None = Field(None, description="the model/generator/potential (required unless measured)")
     note: str | None = None
+    from_reference: bool = Field(False, description=(
+        "the data were made from the reference study's own numbers: a claim measured on them agrees by "
+        "construction and is never counted as evidence"))
 
     @model_validator(mode="after")
     def _model_needed(self) -> Provenance:
@@ -93,9 +100,10 @@ class Provenance(_Model):
 
     @property
     def label(self) -> str:
+        mark = f" {FROM_REFERENCE_MARK}" if self.from_reference else ""
         if self.kind == "measured":
-            return "measured"
-        return f"{self.kind.upper()} — {self.model}"
+            return "measured" + mark
+        return f"{self.kind.upper()}{mark} — {self.model}"
 
 
 class CrystalEos(_Model):
