@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._text import find_header
-from .quantum_design import read_text, split_lines
+from .quantum_design import read_text, split_cells, split_lines
 
 __all__ = ["EosTable", "read_eos_table"]
 
@@ -258,7 +258,7 @@ def _split_header(line: str, sep: str) -> list[str]:
     text = line.strip().lstrip("#").strip()
     if sep == " ":
         return _HEADER_TOKENS.findall(text)
-    return [c.strip() for c in text.split(sep)]
+    return split_cells(text, sep)
 
 
 def read_eos_table(path) -> EosTable:
@@ -301,6 +301,16 @@ def read_eos_table(path) -> EosTable:
             comments[m.group(1).lower()] = m.group(2)
     values, row_lines = _read_rows(lines, first, sep, len(names), [cols[k] for k in used], path)
     data = {k: values[:, j] * cols[k].scale for j, k in enumerate(used)}
+    for key in [k for k in used if k[1]]:
+        empty = np.isnan(data[key])
+        if empty.all():  # e.g. a study table whose pressures carry no error: the column says nothing
+            del data[key]
+            used.remove(key)
+            meta.setdefault("notes", []).append(f"error column {cols[key].name!r} is empty: not used")
+        elif empty.any():
+            line = row_lines[int(np.argmax(empty))]
+            raise InputError(f"empty cell in column {cols[key].name!r} (other rows have an error)", source=path,
+                             line=line, field=cols[key].name)
     _check(data, used, cols, row_lines, kind, path)
 
     z = comments.get("z")
@@ -328,7 +338,7 @@ def _read_rows(lines, start, sep, ncol, picks, path):
         text = lines[i].split("#", 1)[0].strip()
         if not text:
             continue
-        cells = text.split() if sep == " " else [c.strip() for c in text.split(sep)]
+        cells = split_cells(text, sep)
         if sep != " ":
             while len(cells) > ncol and not cells[-1]:
                 cells.pop()
@@ -337,6 +347,9 @@ def _read_rows(lines, start, sep, ncol, picks, path):
         row = []
         for c in picks:
             cell = cells[c.index]
+            if not cell and c.error:
+                row.append(math.nan)  # an error column left empty everywhere is dropped by the caller
+                continue
             if not cell:
                 raise InputError(f"empty cell in column {c.name!r}", source=path, line=i + 1, field=c.name)
             try:

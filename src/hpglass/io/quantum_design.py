@@ -458,6 +458,17 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def split_cells(text: str, sep: str) -> list[str]:
+    """The cells of one delimited row, stripped: RFC 4180 quoting honoured (a quoted field may hold the separator
+    and doubled quotes), as written by Python's csv module, spreadsheets and pandas; ``sep == " "`` splits on
+    runs of whitespace."""
+    if sep == " ":
+        return text.split()
+    import csv
+
+    return [c.strip() for c in next(csv.reader([text], delimiter=sep, skipinitialspace=True), [])]
+
+
 def read_qd(path) -> QDFile:
     """Read a Quantum Design ``.dat`` file (rules in the module docstring)."""
     path = Path(path)

@@ -42,7 +42,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..series.records import MIN_PRESSURE_GPA, Series, SeriesPoint, normalize_direction
 from .atomic import atomic_write_text
-from .quantum_design import read_text, split_lines
+from .quantum_design import read_text, split_cells, split_lines
 
 __all__ = ["format_series_table", "parse_pressure_column", "read_pattern_listing", "read_series_table",
            "write_series_table"]
@@ -110,9 +110,7 @@ def _is_number(cell: str) -> bool:
 
 
 def _cells(text: str, sep: str) -> list[str]:
-    if sep == " ":
-        return text.split()
-    return [c.strip() for c in next(csv.reader([text], delimiter=sep, skipinitialspace=True))]
+    return split_cells(text, sep)
 
 
 def _strip_comment(line: str) -> str:

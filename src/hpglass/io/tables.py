@@ -56,7 +56,7 @@ import numpy as np
 from ..errors import InputError
 from ..transport.curve import RCurve
 from ._text import find_header
-from .quantum_design import read_text, resistance_unit, split_lines
+from .quantum_design import read_text, resistance_unit, split_cells, split_lines
 
 __all__ = ["PressureTable", "read_rt_table"]
 
@@ -218,7 +218,7 @@ def _split_header(line: str, sep: str) -> list[str]:
         text = text.lstrip("#").strip()
     if sep == " ":
         return _HEADER_TOKENS.findall(text)
-    return [c.strip() for c in text.split(sep)]
+    return split_cells(text, sep)
 
 
 def _parse_name(name: str) -> tuple[str | None, str | None, bool]:
@@ -328,7 +328,7 @@ def _read_rows(lines, start, sep, ncol, used, columns, path):
         text = lines[i].split("#", 1)[0].strip()
         if not text:
             continue
-        cells = text.split() if sep == " " else [c.strip() for c in text.split(sep)]
+        cells = split_cells(text, sep)
         if sep != " ":
             while len(cells) > ncol and not cells[-1]:
                 cells.pop()
