@@ -7,6 +7,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hpglass.demo_data import DEMO_SERIES, DEMO_TRANSPORT
@@ -83,6 +84,15 @@ def test_outputs_written(demo_run):
     assert summary["versions"]["numpy"]
     assert (out / "report.html").stat().st_size > 10_000
     assert all(v["cached"] == 0 for v in res.cache.values())
+    # every reduced pattern's curves and quality block, as `hpglass scatter` writes them
+    n_points = sum(len(r.points) for r in res.diffraction)
+    folders = sorted((out / "patterns").glob("*/*"))
+    assert len(folders) == n_points
+    for f in folders:
+        q, s = np.loadtxt(f / "sq.dat", unpack=True)
+        r, g, fr = np.loadtxt(f / "gr.dat", unpack=True)
+        assert q.size > 100 and r.size > 100 and np.isfinite(g).all()
+        assert "checks" in json.loads((f / "quality.json").read_text())["quality"]
 
 
 def test_rerun_uses_cache_and_touch_recomputes_one_piece(demo_run):
