@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
+from ..precision import fmt
 from .common import echo_json, err_console, handle_errors
 
 app = typer.Typer(help="Equations of state: fits with errors in P and V, F–f plots, density crossovers.",
@@ -30,11 +31,7 @@ def _fit_table(path: Path, form: str, composition, Z, fixed, method, density_per
 
 
 def _fmt(v, e=None, digits=4):
-    if v is None:
-        return "—"
-    if e is None or e == 0:
-        return f"{v:.{digits}g}"
-    return f"{v:.{digits}g} ± {e:.2g}"
+    return fmt(v, e, digits=digits)
 
 
 def _print_rows(title: str, rows: list[tuple[str, str]]) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import InputError
+from ..precision import fmt
 from ..io import atomic_write_text, integrate_image, read_pattern, write_table
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
@@ -191,13 +192,7 @@ def _pair(text: str, name: str) -> tuple[float, float]:
 
 
 def _fmt(v, err=None, unit=""):
-    """The value to the precision its error allows (two significant digits of the error)."""
-    if v is None:
-        return "—"
-    if err is None or not math.isfinite(err) or err <= 0:
-        return f"{v:.4g} {unit}".strip()
-    digits = max(0, 1 - int(math.floor(math.log10(err))))
-    return f"{v:.{digits}f} ± {err:.{digits}f} {unit}".strip()
+    return fmt(v, err, unit)
 
 
 def _print_summary(s: dict) -> None:

@@ -469,10 +469,7 @@ def _print_summary(s: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    def fmt(v, e=None, unit=""):
-        if v is None:
-            return "—"
-        return (f"{v:.4g} ± {e:.2g} {unit}" if e is not None else f"{v:.4g} {unit}").strip()
+    from ..precision import fmt
 
     t = Table(title=f"hpglass structure ({s['n_frames']} frame(s))", show_header=False)
     t.add_row("density", fmt(s["density_g_cm3"], s["density_g_cm3_sem"], "g/cm³"))

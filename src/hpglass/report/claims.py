@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..precision import fmt
 from ..study.schema import FROM_REFERENCE_MARK
 
 __all__ = ["AGREE", "BY_CONSTRUCTION", "CLAIMS", "DISAGREE", "NOT_SUPPORTED", "UNINFORMATIVE", "VERDICTS", "Claim",
@@ -158,11 +159,7 @@ class ClaimResult:
 
 # -- helpers ----------------------------------------------------------------------------------------------------------
 def _fmt(v: float | None, err: float | None = None, unit: str = "", digits: int = 3) -> str:
-    if v is None:
-        return "—"
-    if err is not None and np.isfinite(err) and err > 0:
-        return f"{v:.{digits}g} ± {err:.2g} {unit}".strip()
-    return f"{v:.{digits}g} {unit}".strip()
+    return fmt(v, err, unit, digits)
 
 
 def _comp(runs, attr: str = "direction"):
