@@ -45,18 +45,24 @@ def test_noisy_fit_recovers_truth_within_errors():
 
 @pytest.mark.parametrize(("method", "n_sets", "tol"), [("odr", 300, 0.07), ("ev", 150, 0.1)])
 def test_one_sigma_coverage(method, n_sets, tol):
-    """Over many synthetic data sets, |θ − θ_true| < σθ in ≈ 68 % of them, for every parameter."""
-    pulls, chi = [], []
+    """Over many synthetic data sets with the stated errors right, the unscaled covariance (the estimator's own
+    error model) gives pulls of unit width and |θ − θ_true| < σθ in ≈ 68 % of them; the reported errors (scaled by
+    the Birge ratio when χ²/ν > 1, i.e. in about half of the sets) cover at least that and at most ~0.12 more
+    (measured with odr: 0.70–0.73)."""
+    pulls, raw, chi = [], [], []
     for seed in range(n_sets):
         P, V = _data(1000 + seed)
         r = fit_eos(P, V, SIG_P, SIG_V, method=method)
+        e0 = np.sqrt(np.diag(r.covariance_unscaled))
         pulls.append([(r.params[k] - TRUE[k]) / r.errors[k] for k in ("V0", "K0", "K0p")])
+        raw.append([(r.params[k] - TRUE[k]) / e0[j] for j, k in enumerate(("V0", "K0", "K0p"))])
         chi.append(r.chi2_red)
-    pulls = np.array(pulls)
+    pulls, raw = np.array(pulls), np.array(raw)
+    assert np.all(np.abs((np.abs(raw) < 1).mean(axis=0) - 0.683) < tol)
+    assert np.all(np.abs(raw.mean(axis=0)) < 0.2)
+    assert np.all(np.abs(raw.std(axis=0) - 1) < 0.15)
     coverage = (np.abs(pulls) < 1).mean(axis=0)
-    assert np.all(np.abs(coverage - 0.683) < tol), coverage
-    assert np.all(np.abs(pulls.mean(axis=0)) < 0.2)
-    assert np.all(np.abs(pulls.std(axis=0) - 1) < 0.15)
+    assert np.all(coverage > 0.683 - tol) and np.all(coverage < 0.683 + 0.12), coverage
     assert np.mean(chi) == pytest.approx(1.0, abs=0.1)
 
 
@@ -85,10 +91,62 @@ def test_bm2_has_k0p_four_by_construction():
         fit_eos(P, V, form="bm2", fixed={"K0p": 5})
 
 
+def test_error_scale_birge_ratio():
+    """Stated errors are scaled by √(χ²/ν) when the scatter exceeds them (never down); True/False force it."""
+    P, V = _data(5, sP=0.3, sV=0.15)  # real scatter 3× the stated errors
+    r = fit_eos(P, V, SIG_P, SIG_V)
+    assert r.chi2_red > 3
+    assert r.error_scale == pytest.approx(np.sqrt(r.chi2_red)) and r.scaled_covariance
+    assert "Birge" in r.error_method and r.to_dict()["error_scale"] == r.error_scale
+    raw = fit_eos(P, V, SIG_P, SIG_V, scale_covariance=False)
+    assert raw.error_scale == 1.0 and not raw.scaled_covariance
+    np.testing.assert_allclose(r.covariance, raw.covariance * r.chi2_red, rtol=1e-10)
+    np.testing.assert_allclose(r.covariance_unscaled, raw.covariance, rtol=1e-10)
+    for k in ("V0", "K0", "K0p"):
+        assert r.errors[k] == pytest.approx(raw.errors[k] * np.sqrt(r.chi2_red), rel=1e-10)
+    # consistent errors (χ²/ν < 1): "auto" leaves them alone, True scales them down
+    for seed in range(20):
+        P, V = _data(100 + seed)
+        good = fit_eos(P, V, SIG_P, SIG_V)
+        if good.chi2_red < 1:
+            break
+    assert good.chi2_red < 1 and good.error_scale == 1.0 and not good.scaled_covariance
+    forced = fit_eos(P, V, SIG_P, SIG_V, scale_covariance=True)
+    assert forced.error_scale == pytest.approx(np.sqrt(good.chi2_red))
+    assert forced.errors["K0"] < good.errors["K0"]
+
+
+def test_understated_errors_coverage():
+    """Regression guard for issue 12: σP, σV stated 3× smaller than the scatter. Before the Birge ratio the 95 %
+    interval K0 ± 1.96σ covered the truth in ≈ 0.49 of the replicas; now ≈ 0.92 (400 replicas,
+    benchmarks/coverage_fits.py). 60 replicas here: binomial σ ≈ 0.03, so ≥ 0.85 fails a regression, not noise."""
+    hits = []
+    for seed in range(60):
+        P, V = _data(3000 + seed, sP=0.3, sV=0.15)
+        r = fit_eos(P, V, SIG_P, SIG_V)
+        hits.append([abs(r.params[k] - TRUE[k]) <= 1.96 * r.errors[k] for k in ("K0", "K0p", "V0")])
+    cov = np.mean(hits, axis=0)
+    assert np.all(cov >= 0.85), cov
+
+
+def test_understated_density_errors_coverage():
+    """The demo's glass path: a P–ρ fit with σρ only (ODR in V), σρ stated 2.5× smaller than the scatter."""
+    true = {"V0": 1 / 4.9, "K0": 12.0, "K0p": 5.0}
+    p = np.linspace(0.5, 20, 14)
+    rho = 1 / forms.volume(p, true, "bm3")
+    hits = []
+    for seed in range(60):
+        rng = np.random.default_rng(4000 + seed)
+        r = fit_density(p, rho + rng.normal(0, 0.025, p.size), None, 0.01)
+        hits.append(abs(r.K0 - 12.0) <= 1.96 * r.errors["K0"])
+    assert np.mean(hits) >= 0.85, np.mean(hits)
+
+
 def test_error_models():
     P, V = _data(11)
     unweighted = fit_eos(P, V)
     assert unweighted.scaled_covariance and "unweighted" in unweighted.weighting
+    assert unweighted.error_scale == pytest.approx(np.sqrt(unweighted.chi2_red))
     v_only = fit_eos(P_TRUE, V, None, SIG_V)
     assert "V only" in v_only.weighting and not v_only.scaled_covariance
     p_only = fit_eos(P, forms.volume(P_TRUE, TRUE, "bm3"), SIG_P, None)

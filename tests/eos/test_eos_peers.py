@@ -1,7 +1,8 @@
 """Agreement with two maintained implementations fitting the same synthetic data with errors in P and V.
 
 * peritheos (C. Prescher; ODR with latent volumes, Rust core): the same estimator → parameters and covariance
-  must agree to ~1e-6 of the errors.
+  must agree to ~1e-6 of the errors (its ``absolute_sigma=True`` covariance is our unscaled one,
+  ``covariance_unscaled``; ours is multiplied by the Birge ratio² when χ²/ν > 1).
 * burnman (Myhill et al.; ``burnman.optimize.eos_fitting.fit_PTV_data``, maximum-likelihood with data covariances,
   SI units): agreement to 0.2 % of the standard errors (measured: 7e-4 σ); its
   covariance is scaled by χ²/ν.
@@ -42,9 +43,10 @@ def test_agrees_with_peritheos(form):
     names = {"V0": "V0", "K0": "K0", "K0p": "K0_prime"}
     for k in ours.names:
         assert abs(ours.params[k] - theirs.parameters[names[k]]) < 1e-5 * ours.errors[k]
-        assert ours.errors[k] == pytest.approx(theirs.standard_errors[names[k]], rel=1e-5)
+        assert ours.errors[k] == pytest.approx(theirs.standard_errors[names[k]] * ours.error_scale, rel=1e-5)
     assert ours.chi2_red == pytest.approx(theirs.reduced_chi_square, rel=1e-8)
-    np.testing.assert_allclose(ours.covariance, theirs.covariance, rtol=1e-5, atol=1e-12)
+    assert ours.error_scale == pytest.approx(max(1.0, np.sqrt(ours.chi2_red)))
+    np.testing.assert_allclose(ours.covariance_unscaled, theirs.covariance, rtol=1e-5, atol=1e-12)
 
 
 @pytest.mark.parametrize(("form", "eos_name"), [("bm3", "bm3"), ("vinet", "vinet")])
@@ -68,8 +70,8 @@ def test_agrees_with_burnman(form, eos_name):
     perr = np.sqrt(np.diag(fitted.pcov)) / scale
     for j, k in enumerate(("V0", "K0", "K0p")):
         assert abs(popt[j] - ours.params[k]) < 2e-3 * ours.errors[k], (k, popt[j], ours.params[k])
-        # burnman scales its covariance by χ²/ν
-        assert perr[j] == pytest.approx(ours.errors[k] * np.sqrt(ours.chi2_red), rel=1e-3)
+        # burnman scales its covariance by χ²/ν (up or down)
+        assert perr[j] == pytest.approx(np.sqrt(ours.covariance_unscaled[j, j] * ours.chi2_red), rel=1e-3)
 
 
 def test_large_data_set_agrees_with_peritheos():
@@ -87,4 +89,29 @@ def test_large_data_set_agrees_with_peritheos():
                         volume_sigma=0.05, absolute_sigma=True)
     for k, k2 in (("V0", "V0"), ("K0", "K0"), ("K0p", "K0_prime")):
         assert abs(ours.params[k] - theirs.parameters[k2]) < 1e-4 * ours.errors[k]
-        assert ours.errors[k] == pytest.approx(theirs.standard_errors[k2], rel=1e-4)
+        assert ours.errors[k] == pytest.approx(theirs.standard_errors[k2] * ours.error_scale, rel=1e-4)
+
+
+def test_scipy_odr_sd_beta_is_scaled_cov_beta_is_not():
+    """SciPy's ODRPACK wrapper (deprecated in SciPy 1.17, still a reference for the estimator): the same optimum;
+    its ``cov_beta`` is our unscaled covariance and its ``sd_beta`` = √(diag(cov_beta)·res_var) is our error with
+    ``scale_covariance=True`` — scaled by χ²/ν whichever way it goes. With the default ("auto") ours is scaled only
+    when χ²/ν > 1 (Birge ratio)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        odr = pytest.importorskip("scipy.odr")
+    rng = np.random.default_rng(31)
+    v = forms.volume(P_TRUE, TRUE, "bm3")
+    P, V = P_TRUE + rng.normal(0, 0.25, P_TRUE.size), v + rng.normal(0, 0.12, P_TRUE.size)  # 2.5× the stated σ
+    ours = fit_eos(P, V, 0.1, 0.05)
+    forced = fit_eos(P, V, 0.1, 0.05, scale_covariance=True)
+    model = odr.Model(lambda b, x: forms.pressure(x, {"V0": b[0], "K0": b[1], "K0p": b[2]}, "bm3"))
+    data = odr.RealData(V, P, sx=np.full(V.size, 0.05), sy=np.full(P.size, 0.1))
+    out = odr.ODR(data, model, beta0=[99.0, 150.0, 4.0], maxit=500, sstol=1e-14, partol=1e-14).run()
+    assert ours.chi2_red > 1
+    for j, k in enumerate(ours.names):
+        assert abs(out.beta[j] - ours.params[k]) < 1e-4 * ours.errors[k]
+        assert out.sd_beta[j] == pytest.approx(forced.errors[k], rel=1e-4)
+        assert out.sd_beta[j] == pytest.approx(ours.errors[k], rel=1e-4)  # χ²/ν > 1: auto scales too
+    assert out.res_var == pytest.approx(ours.chi2_red, rel=1e-6)
+    np.testing.assert_allclose(out.cov_beta, ours.covariance_unscaled, rtol=1e-4)
