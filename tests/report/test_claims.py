@@ -83,10 +83,10 @@ def test_measured_column_follows_the_data(demo):
                                                  tc_upturn=None, crossover_GPa=None))
     assert all(c.agree == NOT_SUPPORTED for c in evaluate_claims(empty))
     run = replace(res.diffraction[0], provenance="measured")  # as if measured: the verdict follows the value
-    fit = replace(run.q1_fit, breakpoints=(30.0,), breakpoint_errs=(0.1,))
+    fit = replace(run.q1_fit, breakpoints=(30.0,), breakpoint_errs=(0.1,), breakpoint_ci=((29.8, 30.2),))
     moved = replace(res, diffraction=(replace(run, q1_fit=fit),))
     row = next(c for c in evaluate_claims(moved) if c.id == "S1d")
     assert row.agree == DISAGREE and row.value == 30.0
-    fit = replace(run.q1_fit, breakpoints=(15.9,), breakpoint_errs=(0.5,))
+    fit = replace(run.q1_fit, breakpoints=(15.9,), breakpoint_errs=(0.5,), breakpoint_ci=((14.9, 16.9),))
     row = next(c for c in evaluate_claims(replace(res, diffraction=(replace(run, q1_fit=fit),))) if c.id == "S1d")
     assert row.agree == AGREE
