@@ -6,8 +6,13 @@ layout, and returns a :class:`matplotlib.figure.Figure`. The functions are pure:
 change to the global rcParams. :func:`save_figure` writes a figure as PNG and SVG atomically.
 
 Any input may be missing (``None`` or empty): its panel then shows a short centred note ("not in this study")
-instead of failing. Every panel axis carries its letter as its matplotlib label (``ax.get_label() == "a"``; see
-:func:`panel_axes`), so callers and tests can tell panels from colour bars and insets.
+instead of failing. Legends never sit on data: short ones go where matplotlib finds room, the keys of Figs. 1 and
+2c/d hang under their panels (in an invisible axes row, so the layout makes room for them). Offset (waterfall)
+panels draw at most :data:`MAX_OFFSET_CURVES` curves, evenly spread in pressure; Fig. 1b colours its curves by
+pressure (:func:`hpglass.report.style.pressure_cmap`) with a colour bar over every pressure given.
+
+Every panel axis carries its letter as its matplotlib label (``ax.get_label() == "a"``; see :func:`panel_axes`), so
+callers and tests can tell panels from colour bars, keys ("key-a") and insets.
 
 Units: pressure GPa, q Å⁻¹, r Å, temperature K, field T, density g/cm³, conductivity S/cm, resistivity Ω·cm.
 """
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .style import MARKERS, OKABE_ITO, colour, report_style
+from .style import MARKERS, OKABE_ITO, colour, pressure_cmap, report_style
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -44,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from ..transport.tc import TcResult
 
 __all__ = [
+    "MAX_OFFSET_CURVES",
     "MISSING_NOTE",
     "AltbcMap",
     "CrystalR1Curve",
@@ -100,7 +106,9 @@ class RtNearTc:
     curve : an :class:`~hpglass.transport.curve.RCurve` or a (T_K, R_ohm) pair of arrays.
     tc : its :class:`~hpglass.transport.tc.TcResult` (gives R_n at the onset and T_c marks); optional.
     r_normal_ohm : R_n used for the normalisation; default ``tc.r_normal_ohm``, else computed with
-        :func:`hpglass.transport.find_tc`, else the resistance at the highest temperature.
+        :func:`hpglass.transport.find_tc`, else the resistance at the highest temperature. A curve without a
+        transition (no onset in ``tc`` or found by find_tc) and without ``r_normal_ohm`` is drawn as R/R_max, scaled
+        to its largest resistance in the shown temperature range (a semiconducting upturn stays in its slot).
     """
 
     pressure_GPa: float
@@ -378,6 +386,11 @@ def _finish(fig: Figure, title: str | None) -> Figure:
     return fig
 
 
+def _fmt_p(p: float) -> str:
+    """A pressure for a curve label: to 0.1 GPa, no trailing zeros (62.9655 → "63", 23.9 → "23.9")."""
+    return f"{round(float(p), 1) + 0.0:g}"
+
+
 def _fmt_num(v: float, err: float | None) -> str:
     """``v ± err`` with the error to two significant figures and v to the same decimal place."""
     if err is None or not np.isfinite(err) or err <= 0:
@@ -399,6 +412,56 @@ def _auto_offset(curves: list[tuple[float, np.ndarray, np.ndarray]], frac: float
     spans = [float(np.nanmax(y) - np.nanmin(y)) for _, _, y in curves if np.size(y) and np.any(np.isfinite(y))]
     top = max(spans, default=0.0)
     return frac * top if top > 0 else 1.0
+
+
+#: at most this many curves in an offset (waterfall) panel; more are thinned to an even spread in pressure
+MAX_OFFSET_CURVES = 12
+
+
+def _spread_subset(pressures: Sequence[float], k: int) -> list[int]:
+    """Indices (ascending) of at most ``k`` of the ``pressures`` (sorted ascending) spread evenly in pressure: the
+    first and the last always, each other one the nearest not yet taken to an evenly spaced target pressure."""
+    n = len(pressures)
+    if n <= k or k < 2:
+        return list(range(n if n <= k else max(k, 0)))
+    p = np.asarray(pressures, dtype=float)
+    chosen = {0, n - 1}
+    for target in np.linspace(p[0], p[-1], k)[1:-1]:
+        for j in np.argsort(np.abs(p - target), kind="stable"):
+            if int(j) not in chosen:
+                chosen.add(int(j))
+                break
+    return sorted(chosen)
+
+
+def _pressure_norm(pressures: Sequence[float]):
+    """A Normalize over all ``pressures`` (±1 GPa around a single one)."""
+    from matplotlib.colors import Normalize
+
+    p = np.asarray([x for x in pressures if np.isfinite(x)], dtype=float)
+    lo, hi = (float(p.min()), float(p.max())) if p.size else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    return Normalize(lo, hi)
+
+
+def _legend_below(ax: Axes, handles: list, labels: list[str], title: str | None = None) -> None:
+    """The key of a panel in ``ax``, an invisible axes in the row under the panels: the legend hangs from its top,
+    outside every data area; the constrained layout makes the row as tall as its tallest legend."""
+    ax.set_axis_off()
+    if not handles:
+        return
+    # a tuple handle (points, fit line) is drawn overlaid: the marker on its line
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), borderaxespad=0.0, fontsize=6,
+              title=title, title_fontsize=6, frameon=False, handlelength=2.2)
+
+
+def _with_breakpoint_key(handles: list, labels: list[str]) -> tuple[list, list[str]]:
+    """``handles``, ``labels`` and the key of the breakpoint lines of :func:`_draw_breakpoints`."""
+    from matplotlib.lines import Line2D
+
+    return ([*handles, Line2D([], [], color="0.35", ls="--", lw=0.8)],
+            [*labels, "breakpoints (shaded: confidence interval)"])
 
 
 def _is_decompression(direction: str) -> bool:
@@ -496,13 +559,19 @@ def _normal_resistance(item: RtNearTc, t: np.ndarray, r: np.ndarray) -> tuple[fl
     return float(rn), onset
 
 
-def _panel_room_t(ax: Axes, series: list[RoomTemperatureSeries]) -> None:
+def _panel_room_t(ax: Axes, series: list[RoomTemperatureSeries]) -> tuple[list, list[str]]:
+    """Draw Fig. 1a; return its key (handles, labels): one entry per run (and direction, where a run has both),
+    the points' marker on the fitted line, with the fitted log₁₀σ slopes."""
+    from matplotlib.lines import Line2D
+
     if not series:
         ax.set(xlabel="P (GPa)", ylabel=_KIND_AXIS["resistivity"])
         _note(ax)
-        return
+        return [], []
     kind = series[0].kind
     skipped = []
+    entries: dict[tuple[str, str], list] = {}  # (run, direction) → [handles, fit label]
+    any_break = False
     for i, s in enumerate(series):
         c = colour(i)
         p = np.asarray(s.pressure_GPa, dtype=float)
@@ -514,13 +583,16 @@ def _panel_room_t(ax: Axes, series: list[RoomTemperatureSeries]) -> None:
                 skipped.append(s.run)
                 continue
         dirs = _directions(s.direction, p.size)
+        present = []
         for lab in ("compression", "decompression"):
             m = dirs == lab
             if not m.any():
                 continue
+            present.append(lab)
             open_ = lab == "decompression"
-            ax.plot(p[m], v[m], MARKERS[i % len(MARKERS)], color=c, mfc="none" if open_ else c, ms=3.5,
-                    label=f"{s.run} {lab}", gid=f"room-t-{s.run}-{lab}")
+            (pts,) = ax.plot(p[m], v[m], MARKERS[i % len(MARKERS)], color=c, mfc="none" if open_ else c, ms=3.5,
+                             label=f"{s.run} {lab}", gid=f"room-t-{s.run}-{lab}")
+            entries[(s.run, lab)] = [[pts], ""]
         if s.regimes is None:
             continue
         for lab, d in s.regimes.by_direction.items():
@@ -531,73 +603,159 @@ def _panel_room_t(ax: Axes, series: list[RoomTemperatureSeries]) -> None:
             if s.kind != kind:
                 yy = 1.0 / yy
             slopes = ", ".join(f"{sl:.2g}" for sl in fit.slopes)
-            ax.plot(xx, yy, color=c, lw=1.0, ls="--" if lab == "decompression" else "-",
-                    label=f"{s.run}{'' if lab == 'all' else ' ' + lab} fit (log₁₀σ slopes {slopes} /GPa)",
-                    gid=f"room-t-fit-{s.run}-{lab}")
+            (line,) = ax.plot(xx, yy, color=c, lw=1.0, ls="--" if lab == "decompression" else "-",
+                              label=f"{s.run}{'' if lab == 'all' else ' ' + lab} fit (log₁₀σ slopes {slopes} /GPa)",
+                              gid=f"room-t-fit-{s.run}-{lab}")
             _draw_breakpoints(ax, fit, c, f"room-t-{s.run}-{lab}")
+            any_break = any_break or len(fit.breakpoints) > 0
+            key = (s.run, present[0] if lab == "all" and len(present) == 1 else lab)
+            entry = entries.setdefault(key, [[], ""])
+            entry[0].append(line)
+            entry[1] = f"log₁₀σ slopes {slopes} /GPa"
     ax.set_yscale("log")
     ax.set(xlabel="P (GPa)", ylabel=_KIND_AXIS.get(kind, kind))
     if skipped:
         ax.text(0.98, 0.02, "not shown (other quantity): " + ", ".join(skipped), transform=ax.transAxes,
                 ha="right", va="bottom", fontsize=6, color="0.35")
-    ax.legend(loc="best")
+    handles, labels = [], []
+    for (run, lab), (hs, fit_label) in entries.items():
+        handles.append(tuple(hs) if len(hs) > 1 else hs[0])
+        both = sum(1 for r, _ in entries if r == run) > 1  # name the direction only where a run has two entries
+        name = run if not both else f"{run} {lab}" if lab != "all" else f"{run} fit"
+        labels.append(f"{name}: {fit_label}" if fit_label else name)
+    if any(lab == "decompression" for _, lab in entries):
+        handles.append(Line2D([], [], color="0.35", marker="o", mfc="none", ls="none", ms=3.5))
+        labels.append("open markers: decompression")
+    return _with_breakpoint_key(handles, labels) if any_break else (handles, labels)
 
 
-def _panel_rt(ax: Axes, items: list[RtNearTc], step: float, t_max_K: float | None) -> None:
+def _rt_label_y(t: np.ndarray, y: np.ndarray, t_max: float | None) -> float:
+    """Height above which curve (t, y) leaves room for its label at the right end of the shown range."""
+    hi = float(np.nanmax(t)) if t_max is None else t_max
+    lo = float(np.nanmin(t)) + 0.75 * (hi - float(np.nanmin(t)))
+    m = (t >= lo) & (t <= hi) & np.isfinite(y)
+    return float(np.max(y[m])) if m.any() else float(np.nanmax(y))
+
+
+def _panel_rt(ax: Axes, items: list[RtNearTc], step: float, t_max_K: float | None,
+              max_curves: int) -> tuple[list, list[str], str | None]:
+    """Draw Fig. 1b: at most ``max_curves`` of the R(T)/R_n curves, evenly spread in pressure, coloured by pressure
+    on a colour bar that spans all of them, each labelled with its pressure. Returns the key (line styles and, as
+    its title, how many curves are shown)."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.lines import Line2D
+
     ax.set(xlabel="T (K)", ylabel="R/R$_n$ (curves offset)")
     if not items:
         _note(ax)
-        return
+        return [], [], None
     items = sorted(items, key=lambda it: (it.pressure_GPa, _is_decompression(it.direction)))
-    onsets = []
-    for i, it in enumerate(items):
+    cmap, norm = pressure_cmap(), _pressure_norm([it.pressure_GPa for it in items])
+    shown = [items[j] for j in _spread_subset([it.pressure_GPa for it in items], max_curves)]
+    drawn = []
+    for it in shown:
         t, r = _rt_arrays(it.curve)
         o = np.argsort(t, kind="stable")
         t, r = t[o], r[o]
         rn, onset = _normal_resistance(it, t, r)
-        if onset is not None and np.isfinite(onset):
-            onsets.append(onset)
+        drawn.append((it, t, r, rn, onset))
+    onsets = [d[4] for d in drawn if d[4] is not None and np.isfinite(d[4])]
+    t_top = max((float(np.nanmax(d[1])) for d in drawn if d[1].size), default=10.0)
+    if t_max_K is None:
+        t_max_K = min(max(10.0, 2.0 * max(onsets)), t_top) if onsets else None
+    dirs, y_top, by_max = set(), 0.0, False
+    for i, (it, t, r, rn, onset) in enumerate(drawn):
+        lab = f"{_fmt_p(it.pressure_GPa)} GPa"
+        if it.r_normal_ohm is None and onset is None:  # no transition: R/R_max over the shown range
+            m = t <= t_max_K if t_max_K is not None else np.ones(t.size, bool)
+            top = float(np.nanmax(r[m])) if m.any() else float(np.nanmax(r))
+            if np.isfinite(top) and top > 0:
+                rn, by_max = top, True
+                lab += ", R/R$_{max}$"
         y = r / rn + i * step
         dec = _is_decompression(it.direction)
-        lab = f"{it.pressure_GPa:g} GPa" + (" (d)" if dec else "")
-        ax.plot(t, y, color=colour(i), ls="--" if dec else "-", label=lab, gid=f"rt-{i}")
-    if t_max_K is None:
-        t_max_K = max(10.0, 2.0 * max(onsets)) if onsets else None
+        dirs.add(dec)
+        lab += " (d)" if dec else ""
+        c = cmap(norm(it.pressure_GPa))
+        ax.plot(t, y, color=c, ls="--" if dec else "-", label=lab, gid=f"rt-{i}")
+        y_lab = _rt_label_y(t, y, t_max_K)
+        ax.text(0.985, y_lab + 0.04 * step, lab, transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+                fontsize=5.5, color=c, gid=f"rt-label-{i}")
+        y_top = max(y_top, y_lab + 0.7 * step)
     if t_max_K is not None:
         ax.set_xlim(0.0, t_max_K)
-    ax.legend(loc="upper left", fontsize=6)
+    ax.set_ylim(-0.1 * step, y_top)
+    ax.set_yticks([])
+    cb = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.06, pad=0.02, aspect=25)
+    cb.set_label("P (GPa)")
+    cb.ax.set_label("cb-b")
+    handles, labels = [], []
+    for dec in sorted(dirs):
+        handles.append(Line2D([], [], color="0.3", ls="--" if dec else "-"))
+        labels.append("decompression (d)" if dec else "compression")
+    notes = []
+    if len(shown) < len(items):
+        notes.append(f"{len(shown)} of {len(items)} curves shown, evenly spread in P")
+    if by_max:
+        notes.append("R/R$_{max}$: no transition, scaled to its maximum")
+    return handles, labels, "\n".join(notes) or None
 
 
-def _panel_hc2(ax: Axes, hc2: Mapping | None) -> None:
+def _panel_hc2(ax: Axes, hc2: Mapping | None) -> tuple[list, list[str]]:
+    """Draw Fig. 1c; return its key: the line styles of the fits and one entry per curve with its fitted
+    μ₀H_c2(0) values."""
+    from matplotlib.lines import Line2D
+
     ax.set(xlabel="T (K)", ylabel="μ₀H$_{c2}$ (T)")
     if not hc2:
         _note(ax)
-        return
+        return [], []
     t_top = 0.0
+    entries, styles = [], {}
     for i, (key, res) in enumerate(hc2.items()):
         c = colour(i)
         lab = f"{key:g} GPa" if isinstance(key, (int, float)) else str(key)
         open_ = isinstance(key, str) and "decomp" in key.lower()
         pts = res.points if hasattr(res, "points") else res
-        _errorbar(ax, pts.T_K, pts.H_T, xerr=pts.T_err_K, yerr=pts.H_err_T, fmt=MARKERS[i % len(MARKERS)], color=c,
-                    mfc="none" if open_ else c, ms=3.5, elinewidth=0.7, label=lab, gid=f"hc2-points-{i}")
+        cont = _errorbar(ax, pts.T_K, pts.H_T, xerr=pts.T_err_K, yerr=pts.H_err_T, fmt=MARKERS[i % len(MARKERS)],
+                         color=c, mfc="none" if open_ else c, ms=3.5, elinewidth=0.7, label=lab, gid=f"hc2-points-{i}")
         t_top = max(t_top, float(np.max(pts.T_K)) if len(pts) else 0.0)
-        if not hasattr(res, "points"):
-            continue
-        tt = np.linspace(0.0, max(res.tc_K, float(np.max(pts.T_K))), 200)
-        if res.hc2_whh_full_T is not None:
-            ax.plot(tt, res.whh_curve(tt), color=c, lw=1.0, gid=f"hc2-whh-{i}",
-                    label=f"WHH {_fmt_num(res.hc2_whh_full_T, res.hc2_whh_full_err_T)} T")
-        if res.hc2_gl_T is not None:
-            ax.plot(tt, res.gl_curve(tt), color=c, lw=1.0, ls=":", gid=f"hc2-gl-{i}",
-                    label=f"GL {_fmt_num(res.hc2_gl_T, res.hc2_gl_err_T)} T")
-        if res.hc2_whh_T is not None:
-            ax.plot([0.0], [res.hc2_whh_T], "*", color=c, ms=6, gid=f"hc2-whh-dirty-{i}", clip_on=False,
-                    label=f"−0.693 T$_c$ dH$_{{c2}}$/dT: {_fmt_num(res.hc2_whh_T, res.hc2_whh_err_T)} T")
-        t_top = max(t_top, res.tc_K)
+        handle, values = [cont.lines[0]], []
+        if hasattr(res, "points"):
+            tt = np.linspace(0.0, max(res.tc_K, float(np.max(pts.T_K))), 200)
+            if res.hc2_whh_full_T is not None:
+                (ln,) = ax.plot(tt, res.whh_curve(tt), color=c, lw=1.0, gid=f"hc2-whh-{i}",
+                                label=f"WHH {_fmt_num(res.hc2_whh_full_T, res.hc2_whh_full_err_T)} T")
+                handle.insert(0, ln)
+                values.append(f"WHH {_fmt_short(res.hc2_whh_full_T, res.hc2_whh_full_err_T)}")
+                styles["WHH"] = "-"
+            if res.hc2_gl_T is not None:
+                (ln,) = ax.plot(tt, res.gl_curve(tt), color=c, lw=1.0, ls=":", gid=f"hc2-gl-{i}",
+                                label=f"GL {_fmt_num(res.hc2_gl_T, res.hc2_gl_err_T)} T")
+                if len(handle) == 1:
+                    handle.insert(0, ln)
+                values.append(f"GL {_fmt_short(res.hc2_gl_T, res.hc2_gl_err_T)}")
+                styles["GL"] = ":"
+            if res.hc2_whh_T is not None:
+                ax.plot([0.0], [res.hc2_whh_T], "*", color=c, ms=6, gid=f"hc2-whh-dirty-{i}", clip_on=False,
+                        label=f"−0.693 T$_c$ dH$_{{c2}}$/dT: {_fmt_num(res.hc2_whh_T, res.hc2_whh_err_T)} T")
+                values.append(f"★ {_fmt_short(res.hc2_whh_T, res.hc2_whh_err_T)}")
+                styles["★"] = "*"
+            t_top = max(t_top, res.tc_K)
+        entries.append((tuple(handle) if len(handle) > 1 else handle[0],
+                        f"{lab}: " + ", ".join(values) + " T" if values else lab))
     ax.set_xlim(0.0, t_top * 1.08 if t_top > 0 else None)
     ax.set_ylim(bottom=0.0)
-    ax.legend(loc="upper right", fontsize=6)
+    handles, labels = [], []
+    names = {"WHH": "WHH fit", "GL": "Ginzburg–Landau fit", "★": "−0.693 T$_c$ dH$_{c2}$/dT (WHH, dirty limit)"}
+    for k, style in styles.items():
+        handles.append(Line2D([], [], color="0.3", marker="*", ls="none", ms=6) if style == "*"
+                       else Line2D([], [], color="0.3", ls=style))
+        labels.append(names[k])
+    for h, lab in entries:
+        handles.append(h)
+        labels.append(lab)
+    return handles, labels
 
 
 def fig1_transport(
@@ -607,25 +765,32 @@ def fig1_transport(
     *,
     rt_offset: float = 1.1,
     t_max_K: float | None = None,
+    rt_max_curves: int = MAX_OFFSET_CURVES,
     title: str | None = None,
 ) -> Figure:
     """Fig. 1: (a) room-T transport vs P (log axis) with regime fits and shaded breakpoint intervals,
     (b) R(T)/R_n near T_c stacked by pressure, (c) μ₀H_c2(T) points with WHH and GL curves.
 
-    ``rt_near_tc`` maps pressure → curve, or is a sequence of :class:`RtNearTc`; curves are offset by
-    ``rt_offset`` and shown up to ``t_max_K`` (default twice the highest onset, at least 10 K). ``hc2`` maps a
-    pressure (GPa) or a label ("23.9 GPa decompression": open markers) → :class:`~hpglass.transport.hc2.Hc2Result`
-    (points and fitted curves) or :class:`~hpglass.transport.hc2.Hc2Points` (points only).
+    ``rt_near_tc`` maps pressure → curve, or is a sequence of :class:`RtNearTc`; at most ``rt_max_curves`` of them
+    (evenly spread in pressure, the lowest and highest always) are drawn, offset by ``rt_offset``, coloured by
+    pressure on a colour bar that spans every curve, and shown up to ``t_max_K`` (default twice the highest onset,
+    at least 10 K, at most the data's range); a curve without a transition is scaled to its maximum (R/R_max, see
+    :class:`RtNearTc`). ``hc2`` maps a pressure (GPa) or a label ("23.9 GPa decompression":
+    open markers) → :class:`~hpglass.transport.hc2.Hc2Result` (points and fitted curves) or
+    :class:`~hpglass.transport.hc2.Hc2Points` (points only). Each panel's key sits under it, off the data.
     """
     with report_style():
-        fig, axes = _new_figure(1, 3, (10.0, 3.4))
+        fig, axes = _new_figure(2, 3, (10.4, 4.4), height_ratios=[1.0, 0.01])
         a, b, c = axes[0]
         _panel(a, "a", "room-T transport")
-        _panel_room_t(a, _as_list(room_temperature))
+        key_a = _panel_room_t(a, _as_list(room_temperature))
         _panel(b, "b", "superconducting transition")
-        _panel_rt(b, _rt_items(rt_near_tc), rt_offset, t_max_K)
+        *key_b, title_b = _panel_rt(b, _rt_items(rt_near_tc), rt_offset, t_max_K, rt_max_curves)
         _panel(c, "c", "upper critical field")
-        _panel_hc2(c, hc2)
+        key_c = _panel_hc2(c, hc2)
+        for ax, key, kt, name in zip(axes[1], (key_a, key_b, key_c), (None, title_b, None), "abc", strict=True):
+            ax.set_label(f"key-{name}")
+            _legend_below(ax, *key, title=kt)
         return _finish(fig, title)
 
 
@@ -646,17 +811,36 @@ def _pattern_arrays(pat) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.
             None if g is None else np.asarray(g, float))
 
 
-def _waterfall(ax: Axes, curves: list[tuple[float, np.ndarray, np.ndarray]], offset: float | None, tag: str) -> None:
+def _waterfall(ax: Axes, curves: list[tuple[float, np.ndarray, np.ndarray]], offset: float | None, tag: str,
+               max_curves: int = MAX_OFFSET_CURVES) -> tuple[int, int]:
     """Curves (pressure, x, y) stacked upwards with increasing pressure (step ``offset``, None: automatic), each
-    labelled with its pressure at its right end; curve i is drawn as y + i·offset (gid ``{tag}-{i}``)."""
+    labelled with its pressure right of the axes, level with its end; curve i is drawn as y + i·offset (gid
+    ``{tag}-{i}``). More than ``max_curves`` curves are thinned to that many, evenly spread in pressure (the lowest
+    and highest always). Returns (curves drawn, curves given)."""
+    n_all = len(curves)
+    curves = sorted(curves, key=lambda c: c[0])
+    curves = [curves[j] for j in _spread_subset([c[0] for c in curves], max_curves)]
     n = len(curves)
     if offset is None:
         offset = _auto_offset(curves)
     for i, (p, x, y) in enumerate(curves):
         c = _ramp(i, n)
         ax.plot(x, y + i * offset, color=c, lw=0.9, gid=f"{tag}-{i}")
-        ax.text(x[-1], y[-1] + i * offset, f" {p:g}", color=c, fontsize=6, va="center", ha="left", clip_on=False)
+        # the label just right of the axes, level with the curve's end (never across the spine or the data)
+        ax.text(1.0, y[-1] + i * offset, f" {_fmt_p(p)}", transform=ax.get_yaxis_transform(), color=c, fontsize=6,
+                va="center", ha="left", clip_on=False, gid=f"{tag}-label-{i}")
     ax.set_yticks([])
+    return n, n_all
+
+
+def _shown_note(ax: Axes, shown: tuple[int, int], head: str = "") -> None:
+    """``head`` (e.g. "P (GPa)") over the top right corner of a waterfall; when it was thinned, "(n of N pressures)"
+    as a second line of its x label (the title beside the head may be long, the x label has the width)."""
+    n, n_all = shown
+    if head:
+        ax.text(1.0, 1.0, head, transform=ax.transAxes, ha="center", va="bottom", fontsize=6)
+    if n < n_all:
+        ax.set_xlabel(f"{ax.get_xlabel()}\n({n} of {n_all} pressures)")
 
 
 def _ramp(i: int, n: int):
@@ -666,7 +850,7 @@ def _ramp(i: int, n: int):
     return colormaps["cividis"](0.9 * i / max(n - 1, 1))
 
 
-def _fsdp_twin(ax: Axes, fsdp, color) -> None:
+def _fsdp_twin(ax: Axes, fsdp, color) -> Axes:
     tw = ax.twinx()
     tw.set_label("c-fsdp")
     ax.tick_params(axis="y", right=False)
@@ -679,7 +863,7 @@ def _fsdp_twin(ax: Axes, fsdp, color) -> None:
                     elinewidth=0.7, label=fsdp.label or "FSDP", gid="fsdp-points")
     tw.set_ylabel("FSDP position q$_0$ (Å⁻¹)", color=color)
     tw.tick_params(axis="y", colors=color)
-    tw.legend(loc="center right")
+    return tw
 
 
 def fig2_diffraction(
@@ -699,10 +883,11 @@ def fig2_diffraction(
 
     ``patterns`` maps pressure (GPa) → :class:`~hpglass.scattering.pipeline.ScatterResult`, :class:`PatternCurves`
     or a (q, S, r, g) tuple; the waterfalls step by ``offset_sq`` / ``offset_gr`` (None: 0.6 × the largest curve
-    range). The points of (c) and (d) are the fits' own data (``fit.x``, ``fit.y``, ``fit.sigma``).
+    range; more than :data:`MAX_OFFSET_CURVES` patterns are thinned to an even spread in pressure). The points of
+    (c) and (d) are the fits' own data (``fit.x``, ``fit.y``, ``fit.sigma``); their keys sit under the panels.
     """
     with report_style():
-        fig, axes = _new_figure(2, 2, (7.2, 6.0))
+        fig, axes = _new_figure(3, 2, (7.2, 6.6), height_ratios=[1.0, 1.0, 0.01])
         a, b = axes[0]
         c, d = axes[1]
         _panel(a, "a", "S(q)")
@@ -711,12 +896,10 @@ def fig2_diffraction(
         b.set(xlabel="r (Å)", ylabel="g(r) (offset)")
         items = sorted((float(p), _pattern_arrays(v)) for p, v in (patterns or {}).items()) if patterns else []
         if items:
-            _waterfall(a, [(p, q, s) for p, (q, s, _, _) in items], offset_sq, "sq")
-            a.text(1.0, 1.0, "P (GPa)", transform=a.transAxes, ha="right", va="bottom", fontsize=6)
+            _shown_note(a, _waterfall(a, [(p, q, s) for p, (q, s, _, _) in items], offset_sq, "sq"), "P (GPa)")
             grs = [(p, r, g) for p, (_, _, r, g) in items if r is not None and g is not None]
             if grs:
-                _waterfall(b, grs, offset_gr, "gr")
-                b.text(1.0, 1.0, "P (GPa)", transform=b.transAxes, ha="right", va="bottom", fontsize=6)
+                _shown_note(b, _waterfall(b, grs, offset_gr, "gr"), "P (GPa)")
             else:
                 _note(b)
         else:
@@ -728,11 +911,14 @@ def fig2_diffraction(
         if q1_fit is not None:
             _fit_points(c, q1_fit, OKABE_ITO[0], "o", "q$_1$", "q1")
             _fit_line(c, q1_fit, OKABE_ITO[1], "q1", "fit", "Å⁻¹/GPa")
-            c.legend(loc="lower right")
         elif fsdp is None:
             _note(c)
+        key_c = c.get_legend_handles_labels()
         if fsdp is not None:
-            _fsdp_twin(c, fsdp, OKABE_ITO[2])
+            tw_handles, tw_labels = _fsdp_twin(c, fsdp, OKABE_ITO[2]).get_legend_handles_labels()
+            key_c = (key_c[0] + tw_handles, key_c[1] + tw_labels)
+        if q1_fit is not None and len(q1_fit.breakpoints):
+            key_c = _with_breakpoint_key(*key_c)
 
         _panel(d, "d", "first g(r) peak")
         d.set(xlabel="P (GPa)", ylabel="r$_1$ (Å)")
@@ -745,8 +931,13 @@ def fig2_diffraction(
                    marker=".", lw=1.0, label=f"{ref.name} (crystal)", gid=f"crystal-r1-{ref.name}")
         if r1_fit is None and not refs:
             _note(d)
-        else:
-            d.legend(loc="best")
+        key_d = d.get_legend_handles_labels()
+        if r1_fit is not None and len(r1_fit.breakpoints):
+            key_d = _with_breakpoint_key(*key_d)
+        # the keys of (c) and (d) under the panels, where they cannot cover a point of either axis
+        for ax, key, name in zip(axes[2], (key_c, key_d), "cd", strict=True):
+            ax.set_label(f"key-{name}")
+            _legend_below(ax, *key)
         return _finish(fig, title)
 
 
@@ -790,7 +981,8 @@ def fig3_simulation(structures: Sequence[StructureAtPressure] | None = None, *, 
         ax.set(xlabel="r (Å)", ylabel="g(r) (offset)")
         tot = [(s.pressure_GPa, s.r_A, s.g_total) for s in items if s.r_A is not None and s.g_total is not None]
         if tot:
-            _waterfall(ax, [(p, np.asarray(r, float), np.asarray(g, float)) for p, r, g in tot], offset_gr, "g-total")
+            _shown_note(ax, _waterfall(ax, [(p, np.asarray(r, float), np.asarray(g, float)) for p, r, g in tot],
+                                       offset_gr, "g-total"))
         else:
             _note(ax)
         # partials
@@ -801,7 +993,7 @@ def fig3_simulation(structures: Sequence[StructureAtPressure] | None = None, *, 
             cur = [(s.pressure_GPa, np.asarray(s.r_A, float), np.asarray(s.g_partials[key], float)) for s in items
                    if s.r_A is not None and key in s.g_partials]
             if cur:
-                _waterfall(ax, cur, offset_gr, f"g-{key}")
+                _shown_note(ax, _waterfall(ax, cur, offset_gr, f"g-{key}"))
             else:
                 _note(ax)
         for j in range(1 + len(pairs), ncols):
@@ -813,7 +1005,7 @@ def fig3_simulation(structures: Sequence[StructureAtPressure] | None = None, *, 
             cur = [(s.pressure_GPa, np.asarray(s.angle_deg, float), np.asarray(s.angle_density[sp], float))
                    for s in items if s.angle_deg is not None and sp in s.angle_density]
             if cur:
-                _waterfall(ax, cur, offset_angle, f"adf-{sp}")
+                _shown_note(ax, _waterfall(ax, cur, offset_angle, f"adf-{sp}"))
                 ax.axvline(60.0, color="0.6", lw=0.6, ls=":")
                 ax.set_xlim(0, 180)
             else:
@@ -947,8 +1139,8 @@ def fig4_eos_phase_diagram(
     """Fig. 4: (a) density vs P — glass points, glass EOS with its 1σ band, crystal EOS curves, the crossover (line)
     with its ±1σ error (band); (b) T_c(P) per run and direction (open markers on decompression) over the shaded
     regions with hatched edge-uncertainty bands (``tc_points`` may be dicts, see :meth:`TcPoint.from_mapping`;
-    points without a T_c are left out; ``regions``: anything :meth:`Region.coerce` takes). The x axes are shared, 0 … ``p_max_GPa`` (default: 5 % beyond
-    the highest pressure in any input). An EOS needs a mass (``mass_factor``, e.g. from
+    points without a T_c are left out; ``regions``: anything :meth:`Region.coerce` takes). The x axes are shared,
+    0 … ``p_max_GPa`` (default: 5 % beyond the highest pressure in any input). An EOS needs a mass (``mass_factor``, e.g. from
     :func:`hpglass.eos.fit.fit_density` or ``with_mass``) to be drawn as density; one without is named in a note.
     """
     dens = [t for t in _as_list(glass_density) if t is not None]
@@ -1053,6 +1245,8 @@ def fig5_distortion_elf(
     (c) ELF histograms per species (solid: low density, dashed: high density; the panel says "ELF not computed"
     when both are None) and, if given, (d, …) ELF slices in a second row. The ELF inputs may be this module's
     plain-array classes or :mod:`hpglass.simulate.elf`'s ElfHistogram / ElfSlice results."""
+    from matplotlib.ticker import MaxNLocator
+
     slices = [ElfSlice.coerce(s) for s in _as_list(elf_slices) if s is not None]
     elf_low = None if elf_low is None else ElfHistogram.coerce(elf_low)
     elf_high = None if elf_high is None else ElfHistogram.coerce(elf_high)
@@ -1076,6 +1270,10 @@ def fig5_distortion_elf(
                                  gid=f"altbc-{j}")
             ax.plot([edges[0], edges[-1]], [edges[0], edges[-1]], color="w", lw=0.6, ls="--")
             ax.set_aspect("equal")
+            # the same ticks on both axes; the y axis leaves out its lowest, so the two labels at the corner
+            # (both the lowest r) do not run into each other
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, prune="lower"))
             drawn.append(ax)
         if mesh is not None:
             cb = fig.colorbar(mesh, ax=drawn, shrink=0.85)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 
-__all__ = ["MARKERS", "OKABE_ITO", "REPORT_RC", "colour", "report_style"]
+__all__ = ["MARKERS", "OKABE_ITO", "PRESSURE_CMAP", "REPORT_RC", "colour", "pressure_cmap", "report_style"]
 
 #: Okabe–Ito palette (black first dropped from the cycle: it is kept for fits and references)
 OKABE_ITO: tuple[str, ...] = (
@@ -61,6 +61,22 @@ REPORT_RC: dict = {
 def colour(i: int) -> str:
     """The i-th colour of the report palette (wraps around)."""
     return OKABE_ITO[i % (len(OKABE_ITO) - 1)]
+
+
+#: the sequential colormap that colours curves by pressure (low pressure dark), and the part of it used: viridis
+#: without its palest yellow, so the highest pressure still reads on white
+PRESSURE_CMAP: tuple[str, float, float] = ("viridis", 0.0, 0.9)
+
+
+def pressure_cmap():
+    """The colormap of pressure (a :class:`matplotlib.colors.ListedColormap`, 256 steps): curves coloured by
+    pressure and their colour bar use the same one, so a curve's colour reads off the bar."""
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    name, lo, hi = PRESSURE_CMAP
+    return ListedColormap(colormaps[name](np.linspace(lo, hi, 256)), name=f"hpglass-pressure-{name}")
 
 
 def _rc(overrides: Mapping | None) -> dict:
