@@ -73,27 +73,37 @@ def _single_thread_environment() -> Iterator[None]:
 
 
 def map_frames(func: Callable[[Any], Any], items: Iterable, workers: int | None = None,
-               scheduler: str | Any | None = None) -> list:
-    """``[func(x) for x in items]``, fanned out to processes (module docstring); the order is kept."""
+               scheduler: str | Any | None = None, on_done: Callable[[int, int], None] | None = None) -> list:
+    """``[func(x) for x in items]``, fanned out to processes (module docstring); the order is kept.
+
+    ``on_done(done, total)`` is called each time an item finishes (in completion order), for progress reports.
+    """
     items = list(items)
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise InputError(f"workers must be a positive integer, got {workers!r}", field="workers")
+    tick = on_done or (lambda done, total: None)
     if scheduler is not None:
-        return _map_dask(func, items, scheduler)
+        return _map_dask(func, items, scheduler, tick)
     n = min(default_workers() if workers is None else workers, len(items))
     if n <= 1:
-        return [func(x) for x in items]
+        out = []
+        for x in items:
+            out.append(func(x))
+            tick(len(out), len(items))
+        return out
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=limit_threads) as pool:
         with _single_thread_environment():  # workers are spawned while the items are submitted
             futures = [pool.submit(func, x) for x in items]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            tick(done, len(items))
         return [f.result() for f in futures]
 
 
-def _map_dask(func: Callable, items: list, scheduler) -> list:
+def _map_dask(func: Callable, items: list, scheduler, tick: Callable[[int, int], None]) -> list:
     try:
         from distributed import Client
     except ImportError:
@@ -115,7 +125,11 @@ def _map_dask(func: Callable, items: list, scheduler) -> list:
             return []
         client.run(limit_threads)
         futures = client.map(func, items, pure=False)
-        return client.gather(futures)
+        out = []
+        for f in futures:  # in order: the count is exact, the time left an estimate
+            out.append(f.result())
+            tick(len(out), len(items))
+        return out
     finally:
         if own:
             client.close()

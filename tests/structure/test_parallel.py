@@ -75,3 +75,18 @@ def test_dask_local_cluster(frames):
     for a, b in zip(serial, remote):
         np.testing.assert_array_equal(a.counts, b.counts)
     assert all(e[0] == "1" for e in env)
+
+
+def _square(x):
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_map_frames_reports_progress_in_order(workers):
+    """on_done(done, total) once per item, done counting up to total; results keep the input order."""
+    from hpglass.parallel import map_frames
+
+    ticks = []
+    out = map_frames(_square, range(6), workers=workers, on_done=lambda d, t: ticks.append((d, t)))
+    assert out == [x * x for x in range(6)]
+    assert ticks == [(k, 6) for k in range(1, 7)]

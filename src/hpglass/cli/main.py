@@ -16,6 +16,24 @@ from .simulate import simulate
 from .structure import structure
 from .transport import app as transport_app
 
+def _no_type_for_flags() -> None:
+    """typer ≥ 0.25 prints a value type beside every option, ``<bool>`` for on/off flags that take no value;
+    a flag shows none (``--json`` is not ``--json <bool>``)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_hpglass", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich._hpglass = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_no_type_for_flags()
+
 app = typer.Typer(
     name="hpglass",
     help="Structure–property studies of amorphous materials under high pressure.",

@@ -14,10 +14,10 @@ from .common import echo_json, err_console, handle_errors, status
 @handle_errors
 def run(
     study: Annotated[Path, typer.Argument(help="the study file (TOML)")],
-    out: Annotated[Path | None, typer.Option(help="output folder (default: <study name>-out next to the "
-                                                  "current folder)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default: ./<study file name without .toml>-out)")
+                   ] = None,
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address, tcp://host:port")] = None,
-    workers: Annotated[int | None, typer.Option(help="local worker processes (default: [analysis] workers, "
+    workers: Annotated[int | None, typer.Option(help="local worker processes (default: \\[analysis] workers, "
                                                      "else the CPUs available)")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="recompute every piece")] = False,
     screenshot: Annotated[bool, typer.Option("--screenshot", help="also save report.png (headless Chromium)")] = False,

@@ -443,7 +443,13 @@ def run_study(study: Study | str | Path, out: str | Path, *, scheduler: str | An
             todo.append(task)
     say(f"{len(tasks)} pieces, {len(todo)} to compute")
     n_workers = workers if workers is not None else study.analysis.workers
-    computed = map_frames(run_piece, todo, workers=n_workers, scheduler=scheduler) if todo else []
+    t_pieces = time.perf_counter()
+
+    def tick(done: int, total: int) -> None:
+        left = (time.perf_counter() - t_pieces) / done * (total - done)
+        say(f"pieces {done}/{total} computed ({len(tasks) - total} cached), about {left:.0f} s left")
+
+    computed = map_frames(run_piece, todo, workers=n_workers, scheduler=scheduler, on_done=tick) if todo else []
     for task, value in zip(todo, computed, strict=True):
         cache.put(task["kind"], task["key"], value)
         results[task["key"]] = value
