@@ -60,6 +60,21 @@ class Pattern:
     def __len__(self) -> int:
         return self.x.size
 
+    def __repr__(self) -> str:
+        lam = "" if self.wavelength is None else f", λ {self.wavelength:g} Å"
+        return (f"Pattern({self.x.size} points, {self.unit} {self.x[0]:.4g}–{self.x[-1]:.4g}{lam}, "
+                f"source={self.source!r})")
+
+    def plot(self, ax=None, **kwargs):
+        """Intensity against x in its own unit; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        ax = ax if ax is not None else plt.subplots()[1]
+        ax.plot(self.x, self.y, label=kwargs.pop("label", self.source), **kwargs)
+        ax.set_xlabel({"q_A": "q (Å⁻¹)", "q_nm": "q (nm⁻¹)", "2theta": "2θ (°)"}.get(self.unit, self.unit))
+        ax.set_ylabel("intensity (a.u.)")
+        return ax
+
     # -- unit handling --------------------------------------------------------------------------------------------
     def to_q(self, wavelength: float | None = None) -> Pattern:
         """The same pattern with x in Å⁻¹. 2θ data need a wavelength (here or on the pattern)."""

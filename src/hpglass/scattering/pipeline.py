@@ -68,12 +68,40 @@ class ScatterResult:
     def warnings(self) -> list[str]:
         return list(self.metrics.get("warnings") or [])
 
+    def plot(self, ax=None):
+        """S(q) (measured range, before and after the Eggert correction) and g(r) with r_cutoff marked, on two
+        axes (``ax``: a pair of axes, or None for a new figure); returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            ax = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")[1]
+        a, b = ax
+        a.plot(self.q, self.sq_uncorrected, lw=0.8, color="0.6", label="before the Eggert correction")
+        a.plot(self.q, self.sq, lw=1.0, label="S(q)")
+        a.axhline(1.0, color="k", lw=0.5)
+        a.set_xlabel("q (Å⁻¹)")
+        a.set_ylabel("S(q)")
+        a.legend(frameon=False, fontsize="small")
+        b.plot(self.r, self.gr, lw=1.0)
+        b.axvline(self.r_cutoff, color="0.5", ls="--", lw=0.8)
+        b.axhline(0.0, color="k", lw=0.5)
+        b.set_xlabel("r (Å)")
+        b.set_ylabel("g(r)")
+        err = "" if self.density_err_g_cm3 is None else f" ± {self.density_err_g_cm3:.2g}"
+        b.set_title(f"ρ = {self.density_g_cm3:.4g}{err} g/cm³", fontsize="small")
+        return ax
+
     @property
     def notes(self) -> list[str]:
         return list((self.metrics.get("quality") or {}).get("notes") or [])
 
-    def to_dict(self) -> dict:
-        """JSON-ready summary (no arrays): values with units in the keys, inputs, parameters, versions."""
+    def to_dict(self, arrays: bool = False) -> dict:
+        """JSON-ready summary: values with units in the keys, inputs, parameters, versions; with ``arrays`` also
+        the curves (q, S(q), S(q) before the correction, r, F(r), g(r)) as lists."""
+        if arrays:
+            return self.to_dict() | {"curves": {
+                "q_A-1": self.q.tolist(), "sq": self.sq.tolist(), "sq_uncorrected": self.sq_uncorrected.tolist(),
+                "r_A": self.r.tolist(), "fr_A-2": self.fr.tolist(), "gr": self.gr.tolist()}}
         fit = self.fit
         out = {
             "density_g_cm3": self.density_g_cm3,
