@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import ase.io
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -10,13 +13,14 @@ from hpglass.errors import InputError
 from hpglass.structure.coordination import (
     average_coordination,
     coordination,
+    covalent_cutoff,
     first_minimum,
     parse_cutoffs,
     resolve_cutoffs,
 )
 from hpglass.structure.frames import FrameAverage, average_records
 from hpglass.structure.neighbors import NeighbourList
-from hpglass.structure.pair import pair_distribution
+from hpglass.structure.pair import average_pair_distributions, pair_distribution, pair_distributions
 from hpglass.structure.random_cell import random_packing
 
 
@@ -62,9 +66,12 @@ def test_cutoff_from_first_minimum(crystal, expected, lo, hi):
     atoms = _noisy(crystal.repeat(4), sigma=0.08, seed=2)
     el = atoms.get_chemical_symbols()[0]
     pd = pair_distribution(atoms, 6.0, 0.01)
-    cut, src = resolve_cutoffs([el], None, pd)
+    chosen = resolve_cutoffs([el], None, pd)
+    cut, src = chosen.cutoffs, chosen.source
     assert lo < cut[f"{el}-{el}"] < hi and src[f"{el}-{el}"].startswith("first minimum")
+    assert chosen.warnings == ()  # Si: 3.1 Å = 1.39 × (r + r), beyond 1.35, but the gap up to it is empty
     assert coordination(atoms, None, pair=pd).mean == expected
+    assert coordination(atoms).mean == expected  # the frame's own g(r)
 
 
 def test_first_minimum_flat_gap():
@@ -98,7 +105,6 @@ def test_pair_symmetry_and_shared_list():
 
 @pytest.mark.parametrize("cutoffs, needle", [
     ({"Ge-Se": 3.0, "Sb-Se": 3.2, "Sb-Sb": 3.1, "Se-Se": 2.9}, "Ge"),
-    ({"Sb-Se": 3.2}, "no cutoff for Sb-Sb"),
     (["Sb-Se:3.2"], "A-B=R"),
     (["Sb-Se=-1"], "positive"),
     (["Sb-Se=3.2", "Se-Sb=3.3"], "given twice"),
@@ -152,3 +158,127 @@ def test_average_records():
                                    {"x": 3.0, "n": 3, "s": "b", "v": [3.0, 2.0], "d": {"y": 4.0}}])
     assert means == {"x": 2.0, "n": 3, "s": "a", "v": [2.0, 2.0], "d": {"y": 3.0}}
     assert sems["x"] == 1.0 and sems["v"] == [1.0, 0.0] and sems["d"] == {"y": 1.0} and "n" not in sems
+
+
+# -- cutoffs that are not given: covalent radii, plausible first minima, warnings (issue 12) --------------------------
+DEMO = Path(__file__).resolve().parents[2] / "src" / "hpglass" / "data" / "demo" / "simulated"
+
+
+def _bundled(name: str, index=":"):
+    path = DEMO / name
+    if not path.is_file():
+        pytest.skip(f"{name} not bundled")
+    return ase.io.read(path, index)
+
+
+def test_covalent_cutoff_values():
+    # Cordero 2008 radii: Sb 1.39, Se 1.20 Å
+    assert covalent_cutoff("Sb", "Se") == pytest.approx(1.2 * 2.59)
+    assert covalent_cutoff("Se", "Se") == pytest.approx(2.88)
+    assert covalent_cutoff("Sb", "Sb", 1.35) == pytest.approx(1.35 * 2.78)
+    with pytest.raises(InputError, match="covalent radius"):
+        covalent_cutoff("Xx", "Se")
+
+
+@pytest.mark.parametrize("crystal, expected", [
+    (bulk("Si", "diamond", a=5.431, cubic=True), {"Si": 4}),
+    (bulk("GaAs", "zincblende", a=5.653, cubic=True), {"Ga": 4, "As": 4}),
+    (bulk("ZnS", "zincblende", a=5.41, cubic=True), {"Zn": 4, "S": 4}),
+    (bulk("Cu", "fcc", a=3.615, cubic=True), {"Cu": 12}),
+    (bulk("Fe", "bcc", a=2.87, cubic=True), {"Fe": 14}),  # 8 at 0.94 and 6 at 1.09 × (r + r)
+    (bulk("Sb"), {"Sb": 3}),  # A7: 2.92 Å bonds (1.05), 3.37 Å second shell (1.21) just outside 1.2
+    (bulk("As"), {"As": 3}),  # A7: second shell at 1.32
+])
+def test_covalent_rule_on_crystals(crystal, expected):
+    """1.2 × (r_a + r_b) keeps the bonds and leaves out the next shell of these crystals (ideal positions)."""
+    atoms = crystal.repeat(4)
+    res = coordination(atoms, None, rule="covalent")
+    assert res.by_species == pytest.approx(expected)
+    assert set(res.cutoff_source.values()) == {"covalent radii: 1.2 × (r_a + r_b) (Cordero 2008)"}
+    assert res.warnings == ()
+
+
+def test_covalent_rule_rocksalt_heteropolar_pair():
+    atoms = bulk("NaCl", "rocksalt", a=5.64, cubic=True).repeat(3)
+    res = coordination(atoms, {"Na-Na": 3.5, "Cl-Cl": 3.5}, rule="covalent")  # like ions: give their cutoffs
+    assert res.cutoffs["Cl-Na"] == pytest.approx(1.2 * (1.02 + 1.66)) and res.by_pair["Na-Cl"] == 6.0
+
+
+def test_auto_rule_crystal_without_like_bonds_warns():
+    """GaAs: g_GaGa and g_AsAs start at the second-neighbour shell (4.0 Å = 1.6 × (r + r)): their first minima are
+    no bond cutoffs, so the covalent cutoffs are used (no Ga–Ga/As–As bond) with one warning each."""
+    atoms = _noisy(bulk("GaAs", "zincblende", a=5.653, cubic=True).repeat(4), sigma=0.05, seed=1)
+    res = coordination(atoms)
+    assert res.by_species == {"As": 4.0, "Ga": 4.0}
+    assert res.cutoff_source["As-Ga"].startswith("first minimum")
+    assert res.cutoffs["As-As"] == pytest.approx(covalent_cutoff("As", "As"))
+    assert len(res.warnings) == 2 and all("beyond a plausible" in w for w in res.warnings)
+    assert {w.split()[0] for w in res.warnings} == {"As-As", "Ga-Ga"}
+    assert "\n" not in "".join(res.warnings)
+
+
+def test_pnma_sb2se3_bundled_covalent():
+    """The bundled Pnma Sb2Se3 (0 GPa, relaxed with the simulation's potential): Sb–Se 2.63–3.11 Å are bonds at
+    1.2 × (r_Sb + r_Se) = 3.108 Å, the 3.25 Å contact is not; no Sb–Sb or Se–Se bond."""
+    atoms = _bundled("crystals/pnma_P_0GPa.extxyz", -1)
+    res = coordination(atoms, None, rule="covalent")
+    assert res.by_pair["Sb-Sb"] == 0.0 and res.by_pair["Se-Se"] == 0.0
+    assert res.by_species == pytest.approx({"Sb": 4.0, "Se": 8 / 3})
+
+
+def test_bundled_glass_only_sb_se_given():
+    """Issue 12: a-Sb2Se3 at 20 GPa with only Sb-Se given. The first minimum of the frame-averaged g_SeSe lies at
+    ≈ 4.5 Å (its first peak is the Se–Sb–Se second-neighbour shell), which counted ≈ 14.6 neighbours per Se; now
+    Se–Se falls back to 1.2 × (r_Se + r_Se) = 2.88 Å with a warning."""
+    frames = _bundled("P_20GPa.extxyz")
+    avg = average_pair_distributions(pair_distributions(frames))
+    old = resolve_cutoffs(("Sb", "Se"), {"Sb-Se": 3.3}, avg.pair, rule="minimum")
+    assert old.cutoffs["Se-Se"] == pytest.approx(4.5, abs=0.05) and len(old.warnings) == 1
+    new = resolve_cutoffs(("Sb", "Se"), {"Sb-Se": 3.3}, avg.pair)
+    assert new.cutoffs["Se-Se"] == pytest.approx(2.88) and new.first_minima["Se-Se"] == old.cutoffs["Se-Se"]
+    assert new.cutoffs["Sb-Se"] == 3.3 and new.source["Sb-Se"] == "given"
+    assert new.cutoffs["Sb-Sb"] == pytest.approx(covalent_cutoff("Sb", "Sb"))
+    assert len(new.warnings) == 1 and new.warnings[0].startswith("Se-Se cutoff") and "4.5 Å" in new.warnings[0]
+    se_old = np.mean([coordination(a, old.cutoffs).by_species["Se"] for a in frames[::5]])
+    se_new = np.mean([coordination(a, new.cutoffs).by_species["Se"] for a in frames[::5]])
+    assert se_old > 12 and 3 < se_new < 7
+
+
+def test_noise_test_rejects_a_single_frames_wiggle():
+    """One 80-atom frame: g_SeSe's counting noise makes a 'peak' and a 'minimum' at ≈ 3.1 Å without the noise test;
+    with it ('auto') no first minimum is found and the covalent cutoff is used (without a warning)."""
+    atoms = _bundled("P_20GPa.extxyz", 0)
+    pd = pair_distribution(atoms, dr=0.01)
+    assert first_minimum(pd.r, pd.partial("Se", "Se")) < 3.24  # a plausible-looking, spurious minimum
+    with pytest.raises(InputError, match="counting noise"):
+        first_minimum(pd.r, pd.partial("Se", "Se"), sigma=pd.partial_sem("Se", "Se"))
+    chosen = resolve_cutoffs(("Sb", "Se"), {"Sb-Se": 3.3}, pd)
+    assert chosen.cutoffs["Se-Se"] == pytest.approx(2.88) and "no first minimum" in chosen.source["Se-Se"]
+    assert chosen.warnings == ()
+
+
+def test_rules_and_result_fields():
+    atoms = random_packing("Sb2Se3", 100, 5.0, 2.3, seed=2)
+    res = coordination(atoms, {"Sb-Se": 3.2}, rule="covalent")
+    assert res.cutoffs == pytest.approx({"Sb-Sb": 3.336, "Sb-Se": 3.2, "Se-Se": 2.88})
+    d = res.to_dict(arrays=True)
+    assert d["warnings"] == [] and len(d["species_of_atom"]) == 100 and set(d["per_atom"]) == {"Sb", "Se"}
+    assert np.sum(d["per_atom"]["Sb"]) + np.sum(d["per_atom"]["Se"]) == res.total.sum()
+    assert "per_atom" not in res.to_dict()
+    with pytest.raises(InputError, match="cutoff rule"):
+        coordination(atoms, {"Sb-Se": 3.2}, rule="nearest")
+    with pytest.raises(InputError, match="no cutoff for Sb-Sb"):
+        resolve_cutoffs(("Sb", "Se"), {"Sb-Se": 3.2}, None, rule="minimum")
+    assert resolve_cutoffs(("Sb", "Se"), {"Sb-Se": 3.2}).source["Se-Se"].endswith("(no g(r) given)")
+    r = repr(res)
+    assert len(r) < 200 and "\n" not in r and "Sb" in r
+    assert len(repr(resolve_cutoffs(("Sb", "Se"), {"Sb-Se": 3.2}))) < 200
+
+
+def test_average_coordination_collects_warnings():
+    atoms = _noisy(bulk("GaAs", "zincblende", a=5.653, cubic=True).repeat(4), sigma=0.05, seed=1)
+    res = coordination(atoms)
+    avg = average_coordination([res, res])
+    assert avg["warnings"] == list(res.warnings)
+    other = coordination(atoms, {"As-Ga": 2.9}, rule="covalent")
+    assert any("different cutoffs" in w for w in average_coordination([res, other])["warnings"])

@@ -63,7 +63,10 @@ def test_json_keys_and_files(random_frames, tmp_path):
     assert set(coord["by_species"]) == {"Sb", "Se"}
     assert set(coord["by_pair"]) == {"Sb-Sb", "Sb-Se", "Se-Sb", "Se-Se"}
     assert coord["cutoffs_A"]["Sb-Se"] == 3.2 and coord["cutoff_source"]["Sb-Se"] == "given"
-    assert coord["cutoff_source"]["Sb-Sb"].startswith("first minimum")
+    # random packing: g_SbSb has no first shell above its counting noise → covalent radii, no warning
+    assert coord["cutoff_source"]["Sb-Sb"].startswith("covalent radii")
+    assert coord["cutoffs_A"]["Sb-Sb"] == pytest.approx(1.2 * 2 * 1.39)
+    assert data["warnings"] == [] and coord["warnings"] == [] and data["parameters"]["cutoff_rule"] == "auto"
     assert coord["by_species_sem"]["Sb"] is not None
     assert data["sem_convention"]
     for key in ("gr_partial_file", "sq_file", "fr_file"):
@@ -117,3 +120,48 @@ def test_two_files_must_match(random_frames, tmp_path):
     write(other, Atoms("Se4", scaled_positions=np.random.default_rng(0).random((4, 3)), cell=[9, 9, 9], pbc=True),
           format="extxyz")
     _one_line_error(_run([random_frames, other, "--out", tmp_path / "o"])[0], "composition")
+
+
+@pytest.fixture
+def glass20(tmp_path) -> Path:
+    src = Path(__file__).resolve().parents[2] / "src" / "hpglass" / "data" / "demo" / "simulated" / "P_20GPa.extxyz"
+    if not src.is_file():
+        pytest.skip("bundled a-Sb2Se3 frames not there")
+    return Path(shutil.copy(src, tmp_path / "P_20GPa.extxyz"))
+
+
+def test_only_sb_se_given_warns_and_uses_covalent_se_se(glass20, tmp_path):
+    """Issue 12: only Sb-Se given. Before, Se-Se came from the first minimum of g_SeSe (4.5 Å) and Se had ≈ 14.6
+    neighbours without a warning; now Se-Se is 1.2 × (r_Se + r_Se) = 2.88 Å and the rejected minimum is a warning
+    on stderr and in the JSON."""
+    res, data = _run([glass20, "--frames", "::3", "--cutoff", "Sb-Se=3.3", "--rings", "none", "--workers", "1",
+                      "--out", tmp_path / "o", "--json"])
+    assert res.exit_code == 0, (res.stderr, res.exception)
+    coord = data["coordination"]
+    assert coord["cutoffs_A"]["Se-Se"] == pytest.approx(2.88) and coord["cutoffs_A"]["Sb-Se"] == 3.3
+    assert coord["first_minima_A"]["Se-Se"] > 4.0
+    assert 3 < coord["by_species"]["Se"] < 7 and 5 < coord["by_species"]["Sb"] < 10
+    assert len(data["warnings"]) == 1 and data["warnings"][0].startswith("Se-Se cutoff")
+    assert coord["warnings"] == data["warnings"]
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("warning: ")]
+    assert lines == [f"warning: {data['warnings'][0]}"]
+    saved = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert saved["warnings"] == data["warnings"]
+    # the old rule on request, still warned; --strict makes the warning an error
+    res, old = _run([glass20, "--frames", "::3", "--cutoff", "Sb-Se=3.3", "--rings", "none", "--workers", "1",
+                     "--cutoff-rule", "minimum", "--out", tmp_path / "o2", "--json"])
+    assert res.exit_code == 0 and old["coordination"]["cutoffs_A"]["Se-Se"] > 4.0
+    assert old["coordination"]["by_species"]["Se"] > 12 and len(old["warnings"]) >= 1
+    res, _ = _run([glass20, "--frames", "::3", "--cutoff", "Sb-Se=3.3", "--rings", "none", "--workers", "1",
+                   "--strict", "--out", tmp_path / "o3"])
+    _one_line_error(res, "--strict", "Se-Se")
+    res, _ = _run([glass20, "--cutoff-rule", "nearest", "--out", tmp_path / "o4"])
+    _one_line_error(res, "cutoff rule")
+
+
+def test_human_output_shows_cutoff_sources_and_warning(glass20, tmp_path):
+    res, _ = _run([glass20, "--frames", "::5", "--cutoff", "Sb-Se=3.3", "--rings", "none", "--workers", "1",
+                   "--out", tmp_path / "o"])
+    assert res.exit_code == 0, (res.stderr, res.exception)
+    assert "(given)" in res.stdout and "(covalent radii)" in res.stdout
+    assert res.stderr.count("warning: Se-Se cutoff") == 1

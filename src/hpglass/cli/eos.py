@@ -91,15 +91,26 @@ def ff(
     composition: Annotated[str | None, typer.Option(help=_COMP_HELP)] = None,
     Z: Annotated[float | None, typer.Option("--Z", help="formula units per cell")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="treat warnings as errors (exit 2)")] = False,
 ) -> None:
-    """F–f points (Eulerian strain f, normalised stress F) with errors, and the weighted line F = K0 + ½·3K0(K0'−4)f."""
+    """F–f points (Eulerian strain f, normalised stress F) with errors, and the weighted line F = K0 + ½·3K0(K0'−4)f.
+
+    Rows at P = 0 (F = 0/0) and at f ≤ 0 are left out (a note says so); an unphysical line (K0 ≤ 0, K0' outside
+    2–12, no convergence) is a warning: one `warning:` line each on stderr, and "warnings" in --json."""
     from ..eos.fit import fit_ff_line
 
     _, res = _fit_table(table, form, composition, Z, _fixed(fix_V0, None, None, None), "odr")
     pts = res.ff_points()
-    line = fit_ff_line(pts) if pts.f.size >= 2 else None
+    line = fit_ff_line(pts)
+    warnings = list(line["warnings"])
+    if not line["converged"] and line["n_points"] < 2:
+        line = None
     out = {"V0": res.V0, "V0_err": res.errors["V0"], "volume_unit": res.volume_unit, "form": res.form,
-           "points": pts.to_dict(), "line": line}
+           "points": pts.to_dict(), "line": line, "notes": list(pts.notes), "warnings": warnings}
+    if strict and warnings:
+        raise InputError(f"{len(warnings)} warning(s) with --strict: " + "; ".join(warnings), source=str(table))
+    for w in warnings:
+        err_console.print(f"warning: {w}", markup=False)
     if json_out:
         echo_json(out)
         return
@@ -112,9 +123,9 @@ def ff(
     for p, f_, sf, F, sF in zip(pts.pressure_GPa, pts.f, pts.f_err, pts.F_GPa, pts.F_err_GPa):
         t.add_row(f"{p:.4g}", f"{f_:.5f}", f"{sf:.2g}", f"{F:.4g}", f"{sF:.2g}")
     Console().print(t)
-    if pts.dropped:
-        err_console.print(f"{pts.dropped} point(s) at f ≤ 0 (P ≈ 0) left out: F is undefined there")
-    if line:
+    for n in pts.notes:
+        err_console.print(f"note: {n}", markup=False)
+    if line and line["converged"]:
         err_console.print(f"F–f line: K0 = {_fmt(line['K0_GPa'], line['K0_err_GPa'])} GPa, "
                           f"K0' = {_fmt(line['K0p'], line['K0p_err'])}")
 

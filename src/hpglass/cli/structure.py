@@ -5,7 +5,9 @@ averaged over all selected frames of all files, with standard errors over frames
 
 1. pass 1 (per frame): partial g_ab(r) (bins dr/5, rebinned to dr for output), the X-ray S(q) from the fine
    histogram and its F(r), g(r) by the diffraction chain's transform, the density;
-2. cutoffs: those given with --cutoff, the others from the first minimum of the frame-averaged g_ab(r);
+2. cutoffs: those given with --cutoff; the others by --cutoff-rule (default "auto": the first minimum of the
+   frame-averaged g_ab(r) where it is a plausible bond length, else 1.2 × the sum of the covalent radii; a first
+   minimum beyond a plausible bond is a warning — :mod:`hpglass.structure.coordination`);
 3. pass 2 (per frame, one neighbour list reaching the largest bond cutoff and the ALTBC range, shared by all):
    coordination, bond angles, ALTBC, rings, Steinhardt q4/q6 and the PTM bcc fraction. These come from
    ``hpglass.structure.{angles,altbc,rings,order}``; a module that is missing gives null with a note.
@@ -24,7 +26,7 @@ import numpy as np
 import typer
 
 from ..errors import HpglassError, InputError
-from .common import dumps, echo_json, handle_errors, status
+from .common import dumps, echo_json, err_console, handle_errors, status
 
 #: the files written into --out
 OUTPUT_NAMES = ("gr_partial.dat", "sq.dat", "fr.dat", "coordination.dat", "adf.dat", "altbc.dat", "rings.dat",
@@ -212,7 +214,10 @@ def structure(
     traj: Annotated[list[Path], typer.Argument(help="trajectory or structure files (VASP, extxyz, LAMMPS, CIF …)")],
     frames: Annotated[str, typer.Option(help="frames of each file, 'start:stop:step' or one index")] = "::",
     cutoff: Annotated[list[str] | None, typer.Option(
-        help="bond cutoff of a species pair, 'A-B=R' in Å (repeat); missing pairs: first minimum of g_ab")] = None,
+        help="bond cutoff of a species pair, 'A-B=R' in Å (repeat); missing pairs: see --cutoff-rule")] = None,
+    cutoff_rule: Annotated[str, typer.Option(
+        help="cutoffs not given: auto (first minimum of g_ab where it is a plausible bond, else 1.2 × the sum of "
+             "covalent radii) | covalent | minimum")] = "auto",
     rings: Annotated[str, typer.Option(help="ring criterion: primitive | king | guttman | none")] = "primitive",
     max_ring: Annotated[int, typer.Option(help="largest ring searched (atoms)")] = 10,
     qmin: Annotated[float, typer.Option(help="lowest q of S(q), Å⁻¹ (set the experiment's for F(r) overlays)")] = 0.0,
@@ -231,6 +236,7 @@ def structure(
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address, tcp://host:port")] = None,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("structure-out"),
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="treat warnings as errors (exit 2)")] = False,
 ) -> None:
     """Structure of simulated frames: partial g(r), X-ray S(q), coordination, angles, ALTBC, rings, q4/q6, bcc."""
     from ..parallel import map_frames
@@ -251,8 +257,12 @@ def structure(
         if path.resolve() in {(out / n).resolve() for n in OUTPUT_NAMES}:
             raise InputError(f"--out {out} would overwrite this input; choose another --out folder", source=path)
 
-    from ..structure.coordination import parse_cutoffs, resolve_cutoffs
-    from ..structure.frames import FrameAverage
+    from ..structure.coordination import CUTOFF_RULES, parse_cutoffs, resolve_cutoffs
+    from ..structure.pair import average_pair_distributions
+
+    if cutoff_rule not in CUTOFF_RULES:
+        raise InputError(f"unknown cutoff rule {cutoff_rule!r}; use one of {', '.join(CUTOFF_RULES)}",
+                         field="--cutoff-rule")
 
     given = parse_cutoffs(cutoff or [])
     with status("reading frames …", json_out):
@@ -275,26 +285,24 @@ def structure(
 
     with status(f"pair functions and S(q) of {len(atoms_list)} frame(s) …", json_out):
         p1 = map_frames(partial(frame_pass1, settings=settings), atoms_list, workers=workers, scheduler=scheduler)
-    pairs = [p["pair"] for p in p1]
-    r = pairs[0].r
-    keys = list(pairs[0].partials)
-    g_avg = {k: FrameAverage.of([p.partials[k] for p in pairs]) for k in keys}
-    g_tot = FrameAverage.of([p.total for p in pairs])
+    g_avg = average_pair_distributions([p["pair"] for p in p1])  # one r grid: every frame binned to r_max_used
 
-    # cutoffs: given ones, the rest from the first minimum of the frame-averaged g_ab
-    from ..structure.pair import PairDistribution
-
-    mean_pair = PairDistribution(edges=pairs[0].edges, species=pairs[0].species,
-                                 counts=np.mean([p.counts for p in pairs], axis=0),
-                                 n_by_species=pairs[0].n_by_species, volume=float(np.mean([p.volume for p in pairs])),
-                                 half_height=pairs[0].half_height)
-    cutoffs, sources = resolve_cutoffs(species_list, given, mean_pair)
+    # cutoffs: given ones, the rest by the rule from the frame-averaged g_ab
+    chosen = resolve_cutoffs(species_list, given, g_avg.pair, rule=cutoff_rule)
+    cutoffs, sources = chosen.cutoffs, chosen.source
+    if strict and chosen.warnings:
+        raise InputError(f"{len(chosen.warnings)} warning(s) with --strict: " + "; ".join(chosen.warnings),
+                         field="--cutoff")
     settings = Settings(**(asdict(settings) | {"cutoffs": tuple(sorted(cutoffs.items()))}))
 
     with status("coordination, angles, ALTBC, rings, order …", json_out):
         p2 = map_frames(partial(frame_pass2, settings=settings), atoms_list, workers=workers, scheduler=scheduler)
     summary = _summarise(atoms_list, p1, p2, settings, cutoffs, sources)
-    files = _write(out, summary, p1, p2, r, keys, g_avg, g_tot)
+    summary["coordination"]["warnings"] = list(chosen.warnings)
+    summary["coordination"]["first_minima_A"] = dict(chosen.first_minima)
+    summary["parameters"]["cutoff_rule"] = cutoff_rule
+    summary["warnings"] = list(chosen.warnings)
+    files = _write(out, summary, p1, p2, g_avg)
     summary["files"] = files
     summary.update(files)
     files["json_file"] = str(out / "result.json")
@@ -302,6 +310,8 @@ def structure(
     from ..io import atomic_write_text
 
     atomic_write_text(out / "result.json", dumps(summary) + "\n")
+    for w in summary["warnings"]:
+        err_console.print(f"warning: {w}", markup=False)
     if json_out:
         echo_json(summary)
         return
@@ -328,17 +338,13 @@ def _summarise(atoms_list, p1, p2, settings: Settings, cutoffs, sources) -> dict
             return None, None
         return average_records(dicts)
 
-    angles, angles_sem = avg_dicts("angles")
+    angles, angles_sem = avg_dicts("angles", arrays=False)  # the histograms go to adf.dat
     altbc, altbc_sem = avg_dicts("altbc", include_map=False)
     rings, rings_sem = avg_dicts("rings")
     f60 = _scalar([_get(res["angles"], "fraction_near_60") for res in p2]) if angles is not None else (None, None)
     q4 = _scalar([_steinhardt_value(res["steinhardt"], 4) for res in p2])
     q6 = _scalar([_steinhardt_value(res["steinhardt"], 6) for res in p2])
     bcc = _scalar([_get(res["structure_types"], "bcc_fraction") for res in p2])
-    if angles is not None:  # the histograms go to adf.dat; keep the scalars in JSON
-        arrays = ("angle_deg", "counts", "density_per_deg", "partials")
-        angles = {k: v for k, v in angles.items() if k not in arrays}
-        angles_sem = {k: v for k, v in angles_sem.items() if k not in arrays}
     comp = Composition.parse(_counts(atoms_list[0]))
     sq_metrics = _sq_metrics(p1)
     return {
@@ -387,7 +393,7 @@ def _sq_metrics(p1) -> dict:
     return out
 
 
-def _write(out: Path, summary: dict, p1, p2, r, keys, g_avg, g_tot) -> dict[str, str]:
+def _write(out: Path, summary: dict, p1, p2, g_avg) -> dict[str, str]:
     from ..io import write_table
     from ..structure.frames import FrameAverage
 
@@ -395,11 +401,7 @@ def _write(out: Path, summary: dict, p1, p2, r, keys, g_avg, g_tot) -> dict[str,
     head = [(f"hpglass structure; {summary['n_frames']} frame(s); composition {summary['composition']['formula']}; "
              f"density {summary['density_g_cm3']:.5g} g/cm3"), "mean over frames; *_sem = standard error of the mean"]
     files: dict[str, str] = {}
-    cols = {"r_A": r, "g_total": g_tot.mean, "g_total_sem": g_tot.sem}
-    for (a, b) in keys:
-        cols[f"g_{a}-{b}"] = g_avg[(a, b)].mean
-        cols[f"g_{a}-{b}_sem"] = g_avg[(a, b)].sem
-    files["gr_partial_file"] = str(write_table(out / "gr_partial.dat", cols, head + [
+    files["gr_partial_file"] = str(write_table(out / "gr_partial.dat", g_avg.columns(), head + [
         "g_ab = n_ab / (N_a rho_b V_shell), exact shell volumes; g_total = sum c_a c_b g_ab"]))
 
     sqs = [p["sq"] for p in p1]
@@ -475,7 +477,9 @@ def _print_summary(s: dict) -> None:
     t.add_row("density", fmt(s["density_g_cm3"], s["density_g_cm3_sem"], "g/cm³"))
     c = s["coordination"]
     t.add_row("coordination", ", ".join(f"{a}: {v:.3g}" for a, v in c["by_species"].items()))
-    t.add_row("cutoffs", ", ".join(f"{k} {v:.3g} Å" for k, v in c["cutoffs_A"].items()))
+    tags = {"given": "given", "first minimum of g_ab(r)": "g(r) minimum"}
+    t.add_row("cutoffs", ", ".join(f"{k} {v:.3g} Å ({tags.get(c['cutoff_source'].get(k), 'covalent radii')})"
+                                   for k, v in c["cutoffs_A"].items()))
     t.add_row("q1 (X-ray S(q))", fmt(s.get("q1_A-1"), None, "Å⁻¹"))
     t.add_row("angles near 60°", fmt(s["angle_fraction_near_60"], s["angle_fraction_near_60_sem"]))
     t.add_row("q4 / q6", f"{fmt(s['q4'])} / {fmt(s['q6'])}")

@@ -218,7 +218,12 @@ class EquationOfState:
 
 @dataclass(frozen=True, eq=False)
 class FfPoints:
-    """F–f points: Eulerian strain f and normalised stress F (GPa) with their errors; points at f ≤ 0 dropped."""
+    """F–f points: Eulerian strain f and normalised stress F (GPa) with their errors.
+
+    Left out (counted in ``dropped``, explained in ``notes``): rows at P = 0 — F = P/[3f(1 + 2f)^{5/2}] is 0/0
+    there (f is ≈ 0 by construction, or a tiny ± number set by the fitted V0's scatter), so such a row gave F = 0
+    with σF = NaN and, weighted as if exact, pulled the line to K0 ≈ 0 — and rows at f ≤ 0 (V ≥ V0: F undefined).
+    """
 
     f: np.ndarray
     f_err: np.ndarray
@@ -228,42 +233,88 @@ class FfPoints:
     volume: np.ndarray
     V0: float
     dropped: int = 0
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"f": self.f.tolist(), "f_err": self.f_err.tolist(), "F_GPa": self.F_GPa.tolist(),
                 "F_err_GPa": self.F_err_GPa.tolist(), "pressure_GPa": self.pressure_GPa.tolist(),
-                "volume": self.volume.tolist(), "V0": self.V0, "dropped_points": self.dropped}
+                "volume": self.volume.tolist(), "V0": self.V0, "dropped_points": self.dropped,
+                "notes": list(self.notes)}
+
+
+#: the F–f line's K0' outside this range is flagged as unphysical (K0' of solids is typically 4–7; a value far
+#: outside usually comes from V0, a P ≈ 0 row or too short a pressure range, not from the material)
+FF_K0P_RANGE = (2.0, 12.0)
 
 
 def ff_points(P, V, V0: float, sigma_P=None, sigma_V=None, sigma_V0: float = 0.0) -> FfPoints:
-    """F–f points of data (P, V) about ``V0`` (see :mod:`hpglass.eos.forms`)."""
+    """F–f points of data (P, V) about ``V0`` (see :mod:`hpglass.eos.forms`); P = 0 and f ≤ 0 rows left out."""
     P = np.asarray(P, float)
     V = np.asarray(V, float)
     f, sf, F, sF = forms.strain_and_stress(P, V, V0, sigma_P, sigma_V, sigma_V0)
-    keep = f > 1e-9
-    return FfPoints(f[keep], sf[keep], F[keep], sF[keep], P[keep], V[keep], float(V0), int((~keep).sum()))
+    at_zero = P == 0
+    unstrained = ~at_zero & ~(f > 1e-9)
+    keep = ~at_zero & ~unstrained
+    notes = []
+    if at_zero.any():
+        notes.append(f"{int(at_zero.sum())} row(s) at P = 0 left out: F = P/[3f(1+2f)^(5/2)] is 0/0 there "
+                     "(f ≈ 0 about the fitted V0)")
+    if unstrained.any():
+        notes.append(f"{int(unstrained.sum())} row(s) at f ≤ 0 (V ≥ V0) left out: F is undefined there")
+    return FfPoints(f[keep], sf[keep], F[keep], sF[keep], P[keep], V[keep], float(V0), int((~keep).sum()),
+                    tuple(notes))
 
 
-def fit_ff_line(ff: FfPoints) -> dict[str, float]:
+def fit_ff_line(ff: FfPoints) -> dict[str, Any]:
     """Weighted straight line F = K0 + 3/2 K0 (K0' − 4) f through F–f points (weights 1/σF², unit if none).
 
     Returns K0_GPa, K0p (= 4 + 2·slope/(3·K0)), intercept, slope and their errors (scaled by χ²/ν, as a
-    diagnostic: the F–f errors are correlated through V0).
+    diagnostic: the F–f errors are correlated through V0), ``n_points``, ``converged`` and ``warnings``: an
+    unphysical line — K0 ≤ 0, K0' outside :data:`FF_K0P_RANGE` (2–12), or a fit that did not converge (fewer than
+    two usable points, a singular system, non-finite results) — is flagged there, not raised. Points whose F or σF
+    is not finite are not used.
     """
-    w = 1.0 / np.where(ff.F_err_GPa > 0, ff.F_err_GPa, 1.0) ** 2
-    A = np.column_stack([np.ones_like(ff.f), ff.f])
+    use = np.isfinite(ff.f) & np.isfinite(ff.F_GPa) & ~(ff.F_err_GPa < 0)
+    if np.any(np.isfinite(ff.F_err_GPa[use]) & (ff.F_err_GPa[use] > 0)):
+        use &= np.isfinite(ff.F_err_GPa) & (ff.F_err_GPa > 0)  # stated errors: a point without one is not used
+    f, F = ff.f[use], ff.F_GPa[use]
+    nan = float("nan")
+    out: dict[str, Any] = {"K0_GPa": nan, "K0_err_GPa": nan, "K0p": nan, "K0p_err": nan, "intercept_GPa": nan,
+                           "slope_GPa": nan, "slope_err_GPa": nan, "n_points": int(f.size), "converged": False,
+                           "warnings": []}
+    if f.size < 2 or np.ptp(f) <= 0:
+        out["warnings"].append(f"F–f line not fitted: {f.size} usable point(s) at distinct strains (needs 2)")
+        return out
+    sF = ff.F_err_GPa[use]
+    w = 1.0 / np.where(np.isfinite(sF) & (sF > 0), sF, 1.0) ** 2
+    A = np.column_stack([np.ones_like(f), f])
     AtW = A.T * w
-    cov = np.linalg.inv(AtW @ A)
-    beta = cov @ (AtW @ ff.F_GPa)
-    r = ff.F_GPa - A @ beta
-    dof = max(len(ff.f) - 2, 1)
+    try:
+        cov = np.linalg.inv(AtW @ A)
+    except np.linalg.LinAlgError:
+        out["warnings"].append("F–f line did not converge: singular normal equations")
+        return out
+    beta = cov @ (AtW @ F)
+    r = F - A @ beta
+    dof = max(len(f) - 2, 1)
     cov = cov * float(np.sum(w * r * r) / dof)
     k0, slope = beta
-    kp = 4.0 + 2.0 * slope / (3.0 * k0)
-    g = np.array([-2.0 * slope / (3.0 * k0**2), 2.0 / (3.0 * k0)])
-    return {"K0_GPa": float(k0), "K0_err_GPa": float(np.sqrt(cov[0, 0])), "K0p": float(kp),
-            "K0p_err": float(np.sqrt(g @ cov @ g)), "intercept_GPa": float(k0), "slope_GPa": float(slope),
-            "slope_err_GPa": float(np.sqrt(cov[1, 1]))}
+    with np.errstate(all="ignore"):
+        kp = 4.0 + 2.0 * slope / (3.0 * k0)
+        g = np.array([-2.0 * slope / (3.0 * k0**2), 2.0 / (3.0 * k0)])
+        out.update({"K0_GPa": float(k0), "K0_err_GPa": float(np.sqrt(cov[0, 0])), "K0p": float(kp),
+                    "K0p_err": float(np.sqrt(g @ cov @ g)), "intercept_GPa": float(k0), "slope_GPa": float(slope),
+                    "slope_err_GPa": float(np.sqrt(cov[1, 1]))})
+    out["converged"] = bool(np.all(np.isfinite([out[k] for k in ("K0_GPa", "K0_err_GPa", "K0p", "K0p_err")])))
+    if not out["converged"]:
+        out["warnings"].append("F–f line did not converge: non-finite K0, K0' or errors")
+    if np.isfinite(k0) and k0 <= 0:
+        out["warnings"].append(f"F–f line: K0 = {k0:.3g} GPa ≤ 0 is unphysical (intercept of F at f = 0)")
+    lo, hi = FF_K0P_RANGE
+    if np.isfinite(kp) and not lo <= kp <= hi:
+        out["warnings"].append(f"F–f line: K0' = {kp:.3g} lies outside {lo:g}–{hi:g}, unphysical for a solid or "
+                               "glass — check V0, the P = 0 rows and the pressure range")
+    return out
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)

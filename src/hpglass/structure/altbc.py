@@ -75,6 +75,13 @@ class AltbcStats:
         """Map in collinear triplets per atom per Å² (∫∫ = triplets per atom)."""
         return self.counts / (2.0 * max(self.n_centres, 1) * bin_width**2)
 
+    def __repr__(self) -> str:
+        from ._display import num, short_repr
+
+        return short_repr("AltbcStats", map="×".join(map(str, self.counts.shape)), n_triplets=self.n_triplets,
+                          n_centres=self.n_centres, mean_ratio=num(self.mean_ratio),
+                          fraction_distorted=num(self.fraction_distorted))
+
     def summary(self) -> dict:
         return {"n_triplets": self.n_triplets, "n_centres": self.n_centres,
                 "triplets_per_atom": self.n_triplets / self.n_centres if self.n_centres else float("nan"),
@@ -137,7 +144,32 @@ class AltbcResult:
     def peak(self) -> tuple[float, float]:
         return self.total.peak
 
-    def to_dict(self, include_map: bool = True) -> dict:
+    def __repr__(self) -> str:
+        from ._display import num, short_repr
+
+        return short_repr("AltbcResult", map=f"{self.counts.shape[0]}² bins to {self.r_max:.3g} Å",
+                          angle_min=f"{self.angle_min:g}°", n_triplets=self.total.n_triplets,
+                          mean_ratio=num(self.mean_ratio), fraction_distorted=num(self.fraction_distorted),
+                          peak=f"({num(self.peak[0])}, {num(self.peak[1])}) Å",
+                          by_centre=",".join(self.by_centre) or None)
+
+    def plot(self, ax=None, cmap: str = "viridis"):
+        """The ALTBC map (collinear triplets per atom per Å²) over (r_short, r_long); returns the Axes."""
+        from ._display import axes
+
+        ax = axes(ax)
+        e = self.r_edges
+        im = ax.imshow(self.density.T, origin="lower", extent=(e[0], e[-1], e[0], e[-1]), cmap=cmap,
+                       aspect="equal", interpolation="nearest")
+        ax.plot([e[0], e[-1]], [e[0], e[-1]], color="w", lw=0.6, ls=":")
+        ax.figure.colorbar(im, ax=ax, label="triplets per atom per Å²")
+        ax.set_xlabel("r₁ (Å)")
+        ax.set_ylabel("r₂ (Å)")
+        ax.set_title(f"ALTBC, angle ≥ {self.angle_min:g}°; ⟨r_long/r_short⟩ = {self.mean_ratio:.3g}")
+        return ax
+
+    def to_dict(self, include_map: bool = True, arrays: bool = True) -> dict:
+        """Plain JSON: the statistics; the ratio histogram and (``include_map``) the map unless ``arrays=False``."""
         out = {
             "r_max_A": self.r_max, "angle_min_deg": self.angle_min, "ratio_threshold": self.ratio_threshold,
             "n_atoms": self.n_atoms,
@@ -148,7 +180,9 @@ class AltbcResult:
             "meta": dict(self.meta),
             "hpglass_version": _version(),
         }
-        if include_map:
+        if not arrays:
+            del out["ratio"], out["ratio_counts"]
+        if include_map and arrays:
             out["r_A"] = self.r.tolist()
             out["map_density_per_A2"] = self.density.tolist()
         return json_safe(out)

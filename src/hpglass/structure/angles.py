@@ -161,8 +161,10 @@ class AngleResult:
         n = c.sum()
         return c / (n * self.width) if n else np.zeros_like(c, dtype=float)
 
-    def to_dict(self) -> dict:
-        return json_safe({
+    def to_dict(self, arrays: bool = True) -> dict:
+        """Plain JSON; ``arrays=False`` leaves out the histograms (angle_deg, counts, density_per_deg and the
+        partials' counts/densities) and keeps the scalars."""
+        out = {
             "angle_deg": self.centres.tolist(),
             "bin_width_deg": self.width,
             "counts": self.counts.tolist(),
@@ -180,7 +182,40 @@ class AngleResult:
             "mean_angle_deg": self.mean_angle,
             "meta": dict(self.meta),
             "hpglass_version": _version(),
-        })
+        }
+        if not arrays:
+            for k in ("angle_deg", "counts", "density_per_deg"):
+                del out[k]
+            for part in out["partials"].values():
+                del part["counts"], part["density_per_deg"]
+        return json_safe(out)
+
+    def __repr__(self) -> str:
+        from ._display import num, short_repr
+
+        return short_repr("AngleResult", bins=f"{self.counts.size} on 0…180°", by=self.by,
+                          partials=",".join(self.partials), n_angles=self.n_angles,
+                          mean_angle=f"{num(self.mean_angle)}°", fraction_near_60=num(self.fraction_near_60))
+
+    def plot(self, ax=None, partials: bool = True):
+        """The bond-angle density (deg⁻¹) against the angle, with each partial's share of it (partial counts over
+        all angles, so the shares add up to the total) and the near-60° window shaded; returns the Axes."""
+        from ._display import axes
+
+        ax = axes(ax)
+        x = self.centres
+        ax.axvspan(*self.near_60, color="0.9", lw=0, label=f"{self.near_60[0]:g}–{self.near_60[1]:g}°")
+        ax.plot(x, self.density, color="k", lw=1.5, label="all")
+        if partials and self.n_angles:
+            for k, c in self.partials.items():
+                if c.sum():
+                    ax.plot(x, c / (self.n_angles * self.width), lw=1.0, label=str(k))
+        ax.set_xlim(0, 180)
+        ax.set_xlabel("bond angle (deg)")
+        ax.set_ylabel("probability density (deg⁻¹)")
+        ax.set_title(f"{self.n_angles} angles, mean {self.mean_angle:.4g}°")
+        ax.legend(frameon=False)
+        return ax
 
 
 def _nan_if_zero(num: float, den: float) -> float:

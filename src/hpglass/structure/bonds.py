@@ -7,8 +7,10 @@ A pair (i, j) of species (a, b) is a bond when its distance d_ij < r_c(a, b) (st
 CreateBondsModifier in pairwise mode); the names of the species present are checked so that a misspelt or
 absent species is an error, not a silently empty bond list.
 
-Usual choice: the first minimum of the partial g_ab(r) of the frame (for a-Sb₂Se₃ at ambient pressure
-≈ 3.2–3.4 Å for Sb–Se), kept fixed over a pressure series or moved with it — the caller decides and records it.
+Usual choice: :func:`hpglass.structure.coordination.resolve_cutoffs` — the cutoffs given, the others from the
+first minimum of the frame-averaged g_ab(r) where that is a plausible bond length, else 1.2 × the sum of the
+covalent radii (for a-Sb₂Se₃ at ambient pressure Sb–Se ≈ 3.2–3.4 Å is usually given), kept fixed over a pressure
+series or moved with it — the caller decides and records it.
 
 The result is again a NeighbourList (directed pairs, each bond twice), so that every analysis that takes a
 neighbour list (angles, coordination, rings, order parameters) takes bonds as well.

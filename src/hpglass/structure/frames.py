@@ -53,6 +53,13 @@ class FrameAverage:
             return cls(float(mean), float(sem), float(std), n)
         return cls(mean, sem, std, n)
 
+    def __repr__(self) -> str:
+        from ._display import num, shape, short_repr
+
+        if isinstance(self.mean, np.ndarray):
+            return short_repr("FrameAverage", shape=shape(self.mean), n_frames=self.n_frames)
+        return short_repr("FrameAverage", mean=num(self.mean, 6), sem=num(self.sem, 2), n_frames=self.n_frames)
+
     def to_dict(self) -> dict:
         def conv(x):
             return x.tolist() if isinstance(x, np.ndarray) else x

@@ -47,6 +47,14 @@ class NeighbourList:
             a.setflags(write=False)
         return cls(i=i, j=j, d=d, D=D, shift=S, cutoff=float(cutoff), n_atoms=len(atoms), first=first)
 
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        n = len(self.i)
+        return short_repr("NeighbourList", n_atoms=self.n_atoms, n_pairs=f"{n} (directed)",
+                          cutoff=f"{self.cutoff:.4g} Å",
+                          mean_neighbours=f"{n / max(self.n_atoms, 1):.3g}")
+
     def neighbours(self, atom: int) -> np.ndarray:
         return self.j[self.first[atom]:self.first[atom + 1]]
 

@@ -97,7 +97,29 @@ class SteinhardtResult(_MappingResult):
         out["average"] = self.average
         return out
 
-    def to_dict(self, per_atom: bool = False) -> dict:
+    def __repr__(self) -> str:
+        from ._display import num, short_repr
+
+        means = ", ".join(f"q{l}={num(self.mean[l])}±{num(self.std[l], 2)}" for l in self.ql)
+        return short_repr("SteinhardtResult", n_atoms=self.n_atoms, means=means, average=self.average)
+
+    def plot(self, ax=None, l: int | None = None, bins: int = 50):
+        """Histogram of the per-atom q_l (each l, or only ``l``); returns the Axes."""
+        from ._display import axes
+
+        ax = axes(ax)
+        for deg, q in self.ql.items():
+            if l is None or deg == l:
+                ax.hist(q[np.isfinite(q)], bins=bins, range=(0, 1), histtype="step", density=True,
+                        label=f"q{deg} (mean {self.mean[deg]:.3g})")
+        ax.set_xlabel("q_l" + (" (averaged)" if self.average else ""))
+        ax.set_ylabel("probability density")
+        ax.legend(frameon=False)
+        return ax
+
+    def to_dict(self, per_atom: bool = False, arrays: bool | None = None) -> dict:
+        """Plain JSON of the means; per-atom q_l with ``per_atom`` (``arrays`` is the same switch)."""
+        per_atom = per_atom if arrays is None else bool(arrays)
         out: dict = {}
         for l in self.ql:
             out[f"q{l}_mean"] = self.mean[l]
@@ -269,10 +291,20 @@ class StructureTypes(_MappingResult):
         return {"method": self.method, "fractions": self.fractions, "counts": self.counts,
                 "bcc_fraction": self.bcc_fraction, "n_atoms": self.n_atoms, "types": self.types}
 
-    def to_dict(self) -> dict:
-        return json_safe({"method": self.method, "fractions": dict(self.fractions), "counts": dict(self.counts),
-                          "bcc_fraction": self.bcc_fraction, "n_atoms": self.n_atoms, "meta": dict(self.meta),
-                          "hpglass_version": _version()})
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        shown = ", ".join(f"{k}: {v:.3g}" for k, v in self.fractions.items() if v > 0)
+        return short_repr("StructureTypes", method=self.method, n_atoms=self.n_atoms, fractions="{" + shown + "}")
+
+    def to_dict(self, arrays: bool = False) -> dict:
+        """Plain JSON of the fractions and counts; with ``arrays`` also each atom's type name (``types``)."""
+        out = {"method": self.method, "fractions": dict(self.fractions), "counts": dict(self.counts),
+               "bcc_fraction": self.bcc_fraction, "n_atoms": self.n_atoms, "meta": dict(self.meta),
+               "hpglass_version": _version()}
+        if arrays:
+            out["types"] = [self.names[int(t)] for t in self.types]
+        return json_safe(out)
 
 
 def structure_types(atoms, method: str = "ptm", *, types: Sequence[str] | None = None,

@@ -14,6 +14,12 @@ equal to this module's to rounding on the same bins (tests/structure/test_pair.p
 by N_a(N_a − 1) instead — so for a small cell g_aa tends to (N_a − 1)/N_a at large r rather than to 1.
 g_ab(r) = g_ba(r) because n_ab = n_ba.
 
+Frames of one run: :func:`pair_distributions` bins every frame to one r grid — the same dr and r_max, by default
+:func:`common_r_max`, half the smallest cell height over the frames (an NPT trajectory has a different cell in every
+frame, so each frame's own default r_max gives each its own grid) — and :func:`average_pair_distributions` averages
+them with standard errors over frames (:class:`PairAverage`; distributions of one bin width that reach different
+r_max are cut to the shortest).
+
 Pairs come from :class:`hpglass.structure.neighbors.NeighbourList` (matscipy's cell-list search; every image
 within r_max is counted, so r_max may exceed half the cell height — the correlations of an atom with its own
 images then enter, which is physics for a crystal and an artefact for a glass; :mod:`.xray_sq` refuses that).
@@ -28,7 +34,8 @@ import numpy as np
 from ..errors import InputError
 from .neighbors import NeighbourList, check_frame
 
-__all__ = ["PAIR_METHODS", "PairDistribution", "half_min_height", "pair_distribution", "pair_key", "parse_pair", "species_of"]
+__all__ = ["PAIR_METHODS", "PairAverage", "PairDistribution", "average_pair_distributions", "common_r_max",
+           "half_min_height", "pair_distribution", "pair_distributions", "pair_key", "parse_pair", "species_of"]
 
 
 def half_min_height(cell) -> float:
@@ -37,6 +44,18 @@ def half_min_height(cell) -> float:
     vol = abs(np.linalg.det(cell))
     heights = [vol / np.linalg.norm(np.cross(cell[(k + 1) % 3], cell[(k + 2) % 3])) for k in range(3)]
     return 0.5 * float(min(heights))
+
+
+def common_r_max(frames) -> float:
+    """The r range every frame of a run allows: half the smallest cell height over all ``frames`` (Å).
+
+    Frames of an NPT trajectory have different cells, so each frame's own half height gives each its own r grid;
+    binning every frame to this one r_max (and one dr) puts them on a common grid that can be averaged.
+    """
+    frames = list(frames)
+    if not frames:
+        raise InputError("no frames", field="frames")
+    return float(min(half_min_height(a.cell) for a in frames))
 
 
 def species_of(atoms) -> tuple[str, ...]:
@@ -120,6 +139,17 @@ class PairDistribution:
         norm = self.n_by_species[a] * (self.n_by_species[b] / self.volume) * self.shell_volumes
         return self.counts[ia, ib] / norm
 
+    def partial_sem(self, a: str, b: str) -> np.ndarray:
+        """Counting-statistics standard error of g_ab(r) per bin: var(n_ab) = n_ab for a ≠ b and 2·n_ab for a = b
+        (every like pair is counted from both ends), divided by the number of frames whose mean the counts are
+        (``meta["n_frames"]``, 1 for one frame). Pair counts of one structure are not independent, so this is an
+        estimate of the noise, good for telling a shell from a wiggle."""
+        ia, ib = self._index(a), self._index(b)
+        n = np.clip(self.counts[ia, ib], 0.0, None)
+        frames = max(int(self.meta.get("n_frames", 1) or 1), 1)
+        norm = self.n_by_species[a] * (self.n_by_species[b] / self.volume) * self.shell_volumes
+        return np.sqrt(n * (2.0 if a == b else 1.0) / frames) / norm
+
     @property
     def partials(self) -> dict[tuple[str, str], np.ndarray]:
         """g_ab(r) for every unordered pair (a ≤ b alphabetically)."""
@@ -154,10 +184,30 @@ class PairDistribution:
                                 n_by_species=dict(self.n_by_species), volume=self.volume,
                                 half_height=self.half_height, meta=dict(self.meta))
 
-    def to_dict(self) -> dict:
-        return {"species": list(self.species), "n_by_species": dict(self.n_by_species), "volume_A3": self.volume,
-                "number_density_A-3": self.number_density, "r_max_A": self.r_max, "dr_A": self.dr,
-                "normalisation": "g_ab = n_ab / (N_a rho_b V_shell), V_shell exact, rho_b = N_b/V"}
+    def to_dict(self, arrays: bool = False) -> dict:
+        """Parameters and scalars; with ``arrays`` also r_A, g_total and g_partials ('A-B' → list)."""
+        out = {"species": list(self.species), "n_by_species": dict(self.n_by_species), "volume_A3": self.volume,
+               "number_density_A-3": self.number_density, "r_max_A": self.r_max, "dr_A": self.dr,
+               "n_bins": int(self.counts.shape[-1]),
+               "normalisation": "g_ab = n_ab / (N_a rho_b V_shell), V_shell exact, rho_b = N_b/V"}
+        if arrays:
+            out["r_A"] = self.r.tolist()
+            out["g_total"] = self.total.tolist()
+            out["g_partials"] = {f"{a}-{b}": g.tolist() for (a, b), g in self.partials.items()}
+        return out
+
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        return short_repr("PairDistribution", species="".join(f"{s}{n}" for s, n in self.n_by_species.items()),
+                          r=f"0…{self.r_max:.4g} Å in {self.counts.shape[-1]} bins of {self.dr:.4g} Å",
+                          number_density=f"{self.number_density:.5g} Å⁻³", method=self.meta.get("method"))
+
+    def plot(self, ax=None, partials: bool = True, total: bool = True):
+        """g(r) (total and the partials g_ab) against r; returns the matplotlib Axes (a new figure when ``ax`` is
+        None)."""
+        return _plot_g(ax, self.r, self.total if total else None, self.partials if partials else {}, None, None,
+                       f"{self.n_atoms} atoms")
 
 
 PAIR_METHODS = ("auto", "nl", "matscipy", "mic")
@@ -257,3 +307,146 @@ def _mic_counts(atoms, t: np.ndarray, ns: int, dr: float, n_bins: int) -> np.nda
         counts += np.bincount((ti * ns + tj) * n_bins + b, minlength=counts.size)
         counts += np.bincount((tj * ns + ti) * n_bins + b, minlength=counts.size)
     return counts.reshape(ns, ns, n_bins)
+
+
+# -- several frames: one r grid, frame averages -------------------------------------------------------------------
+def pair_distributions(frames, r_max: float | None = None, dr: float = 0.01, method: str = "auto"
+                       ) -> list[PairDistribution]:
+    """:func:`pair_distribution` of every frame of a run on one r grid: the same ``dr`` and the same ``r_max``,
+    by default :func:`common_r_max` (half the smallest cell height over the frames, so that no frame sees its own
+    images) — the grid :func:`average_pair_distributions` needs."""
+    frames = list(frames)
+    r = common_r_max(frames) if r_max is None else float(r_max)
+    return [pair_distribution(a, r, dr, method=method) for a in frames]
+
+
+@dataclass(frozen=True)
+class PairAverage:
+    """Pair distributions of several frames on one r grid, averaged: g_total and every partial g_ab with the
+    standard error of the mean over frames (:class:`~hpglass.structure.frames.FrameAverage`, s/√n, ddof = 1;
+    NaN for one frame).
+
+    ``pair`` is a :class:`PairDistribution` of the mean counts and the mean volume (the input of first-minimum
+    cutoffs); ``truncated_from`` the largest r_max (Å) among the inputs when some reached further than the
+    common grid (else None).
+    """
+
+    edges: np.ndarray
+    species: tuple[str, ...]
+    g_total: np.ndarray
+    g_total_sem: np.ndarray
+    partials: dict[tuple[str, str], np.ndarray]
+    partials_sem: dict[tuple[str, str], np.ndarray]
+    n_frames: int
+    pair: PairDistribution = field(repr=False)
+    truncated_from: float | None = None
+
+    @property
+    def r(self) -> np.ndarray:
+        return 0.5 * (self.edges[:-1] + self.edges[1:])
+
+    @property
+    def dr(self) -> float:
+        return float(self.edges[1] - self.edges[0])
+
+    @property
+    def r_max(self) -> float:
+        return float(self.edges[-1])
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """r_A, g_total, g_total_sem and g_<a>-<b>, g_<a>-<b>_sem per unordered pair (for write_table)."""
+        out = {"r_A": self.r, "g_total": self.g_total, "g_total_sem": self.g_total_sem}
+        for (a, b), g in self.partials.items():
+            out[f"g_{a}-{b}"] = g
+            out[f"g_{a}-{b}_sem"] = self.partials_sem[(a, b)]
+        return out
+
+    def to_dict(self, arrays: bool = False) -> dict:
+        out = {"n_frames": self.n_frames, "species": list(self.species), "r_max_A": self.r_max, "dr_A": self.dr,
+               "n_bins": int(self.g_total.size), "truncated_from_A": self.truncated_from,
+               "sem_convention": "standard error of the mean over frames, s/sqrt(n) (ddof=1); NaN for one frame"}
+        if arrays:
+            out["r_A"] = self.r.tolist()
+            out["g_total"] = self.g_total.tolist()
+            out["g_total_sem"] = self.g_total_sem.tolist()
+            out["g_partials"] = {f"{a}-{b}": g.tolist() for (a, b), g in self.partials.items()}
+            out["g_partials_sem"] = {f"{a}-{b}": g.tolist() for (a, b), g in self.partials_sem.items()}
+        return out
+
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        return short_repr("PairAverage", n_frames=self.n_frames, species=",".join(self.species),
+                          r=f"0…{self.r_max:.4g} Å in {self.g_total.size} bins of {self.dr:.4g} Å",
+                          truncated_from=None if self.truncated_from is None else f"{self.truncated_from:.4g} Å")
+
+    def plot(self, ax=None, partials: bool = True, total: bool = True):
+        """Frame-averaged g(r) (total and partials) with ±SEM bands; returns the matplotlib Axes."""
+        return _plot_g(ax, self.r, self.g_total if total else None, self.partials if partials else {},
+                       self.g_total_sem if total else None, self.partials_sem if partials else None,
+                       f"mean of {self.n_frames} frame(s)")
+
+
+def average_pair_distributions(pairs) -> PairAverage:
+    """Average the pair distributions of several frames (one run) with standard errors over frames.
+
+    All must hold the same species and bins of one width starting at r = 0. Distributions that reach different
+    r_max (each frame binned to its own half cell height) are cut to the shortest — every frame's counts below
+    that r are complete — and ``truncated_from`` records it; bins of different widths are an InputError (bin them
+    alike, e.g. with :func:`pair_distributions`).
+    """
+    from .frames import FrameAverage
+
+    pairs = list(pairs)
+    if not pairs:
+        raise InputError("no frames to average", field="frames")
+    first = pairs[0]
+    for p in pairs[1:]:
+        if p.species != first.species:
+            raise InputError(f"frames hold different species ({', '.join(first.species)} and {', '.join(p.species)})"
+                             "; pair distributions cannot be averaged", field="frames")
+        if not np.isclose(p.dr, first.dr, rtol=1e-9, atol=0.0) or abs(p.edges[0] - first.edges[0]) > 1e-12:
+            raise InputError(f"pair distributions with different bins (dr = {first.dr:g} and {p.dr:g} Å) cannot be "
+                             "averaged; bin every frame alike (pair_distributions)", field="dr")
+    n = min(p.counts.shape[-1] for p in pairs)
+    longest = max(p.counts.shape[-1] for p in pairs)
+    cut = [p if p.counts.shape[-1] == n else
+           PairDistribution(edges=p.edges[: n + 1], species=p.species, counts=p.counts[..., :n],
+                            n_by_species=p.n_by_species, volume=p.volume, half_height=p.half_height, meta=p.meta)
+           for p in pairs]
+    tot = FrameAverage.of([p.total for p in cut])
+    parts = {k: FrameAverage.of([p.partials[k] for p in cut]) for k in cut[0].partials}
+    mean_pair = PairDistribution(edges=cut[0].edges, species=first.species,
+                                 counts=np.mean([p.counts for p in cut], axis=0),
+                                 n_by_species=dict(first.n_by_species),
+                                 volume=float(np.mean([p.volume for p in cut])),
+                                 half_height=float(min(p.half_height for p in cut)),
+                                 meta={"n_frames": len(cut), "mean_of": "counts and volume"})
+    truncated = float(max(p.r_max for p in pairs)) if longest > n else None
+    return PairAverage(edges=cut[0].edges, species=first.species, g_total=np.atleast_1d(tot.mean),
+                       g_total_sem=np.atleast_1d(tot.sem),
+                       partials={k: np.atleast_1d(v.mean) for k, v in parts.items()},
+                       partials_sem={k: np.atleast_1d(v.sem) for k, v in parts.items()},
+                       n_frames=len(cut), pair=mean_pair, truncated_from=truncated)
+
+
+def _plot_g(ax, r, total, partials, total_sem, partials_sem, title):
+    from ._display import axes
+
+    ax = axes(ax)
+    if total is not None:
+        (line,) = ax.plot(r, total, color="k", lw=1.5, label="total")
+        if total_sem is not None and np.isfinite(total_sem).any():
+            ax.fill_between(r, total - total_sem, total + total_sem, color=line.get_color(), alpha=0.25, lw=0)
+    for key, g in partials.items():
+        label = "-".join(key) if isinstance(key, tuple) else str(key)
+        (line,) = ax.plot(r, g, lw=1.0, label=f"g_{label}")
+        sem = None if partials_sem is None else partials_sem.get(key)
+        if sem is not None and np.isfinite(sem).any():
+            ax.fill_between(r, g - sem, g + sem, color=line.get_color(), alpha=0.25, lw=0)
+    ax.axhline(1.0, color="0.6", lw=0.6, ls=":")
+    ax.set_xlabel("r (Å)")
+    ax.set_ylabel("g(r)")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    return ax

@@ -40,6 +40,32 @@ class ReciprocalSQ:
     n_vectors: np.ndarray
     n_frames: int
 
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        return short_repr("ReciprocalSQ", q=f"{self.q[0]:.4g}…{self.q[-1]:.4g} Å⁻¹ ({self.q.size} bins)",
+                          n_frames=self.n_frames, n_vectors=int(np.sum(self.n_vectors)))
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        """Plain JSON: the bins and S_X(q) with its error (``arrays=False``: only the grid and counts)."""
+        out = {"q_min_A-1": float(self.q[0]), "q_max_A-1": float(self.q[-1]), "n_bins": int(self.q.size),
+               "n_frames": self.n_frames, "n_vectors_total": int(np.sum(self.n_vectors))}
+        if arrays:
+            out.update({"q_A-1": self.q.tolist(), "S_X": self.sq.tolist(), "S_X_err": self.sq_err.tolist(),
+                        "n_vectors": np.asarray(self.n_vectors).tolist()})
+        return out
+
+    def plot(self, ax=None):
+        """S_X(q) with its standard error as error bars; returns the Axes."""
+        from ._display import axes
+
+        ax = axes(ax)
+        ax.errorbar(self.q, self.sq, yerr=np.where(np.isfinite(self.sq_err), self.sq_err, 0.0), fmt=".", ms=3,
+                    color="k", lw=0.8)
+        ax.set_xlabel("q (Å⁻¹)")
+        ax.set_ylabel("S_X(q) at reciprocal-lattice vectors")
+        return ax
+
 
 def reciprocal_vectors(cell: np.ndarray, q_max: float) -> np.ndarray:
     """All reciprocal-lattice vectors 0 < |k| ≤ q_max of ``cell`` (rows = lattice vectors, Å), as (M, 3) Å⁻¹."""

@@ -779,7 +779,35 @@ class RingResult:
         t = self.counts.sum()
         return self.counts / t if t else np.zeros(len(self.counts))
 
-    def to_dict(self, include_rings: bool = False) -> dict:
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        per = ", ".join(f"{int(n)}: {v:.3g}" for n, v in zip(self.sizes, self.per_atom, strict=True) if v > 0)
+        return short_repr("RingResult", criterion=self.criterion, sizes=f"3…{self.max_size}", n_atoms=self.n_atoms,
+                          total=self.total, per_atom="{" + per + "}", abab=True if self.abab else None)
+
+    def plot(self, ax=None, measure: str = "per_atom"):
+        """Bars of one per-size measure against the ring size — ``"per_atom"`` (R_C(n)/N, default), ``"counts"``,
+        ``"membership"``, ``"fractions"``, ``"p_n"``; returns the Axes."""
+        from ._display import axes
+
+        labels = {"per_atom": "rings per atom R_C(n)/N", "counts": "rings in the cell R_C(n)",
+                  "membership": "n-rings per atom n·R_C(n)/N", "fractions": "fraction of rings",
+                  "p_n": "fraction of atoms on an n-ring P_N(n)"}
+        if measure not in labels:
+            raise InputError(f"measure must be one of {', '.join(labels)}, got {measure!r}", field="measure")
+        values = self.fractions() if measure == "fractions" else getattr(self, measure)
+        ax = axes(ax)
+        ax.bar(self.sizes, values, color="0.4")
+        ax.set_xticks(self.sizes)
+        ax.set_xlabel("ring size n (atoms)")
+        ax.set_ylabel(labels[measure])
+        ax.set_title(f"{self.criterion} rings, {self.total} in the cell")
+        return ax
+
+    def to_dict(self, include_rings: bool = False, arrays: bool = True) -> dict:
+        """Plain JSON. The per-size tables (counts, per_atom, membership, fractions, p_n, p_max, p_min) are left
+        out with ``arrays=False``; ``include_rings`` adds every ring's atoms."""
         sizes = [int(s) for s in self.sizes]
 
         def per_size(arr, cast):
@@ -811,6 +839,9 @@ class RingResult:
             "meta": dict(self.meta),
             "hpglass_version": _version(),
         }
+        if not arrays:
+            for k in ("counts", "per_atom", "membership", "fractions", "p_n", "p_max", "p_min"):
+                del out[k]
         if include_rings and self.rings is not None:
             out["rings"] = {int(s): r.tolist() for s, r in self.rings.items()}
         return out

@@ -170,10 +170,53 @@ class XraySQ:
     def fr_columns(self) -> dict[str, np.ndarray]:
         return {"r_A": self.r, "F_X(r)_A-2": self.fr, "g_X(r)": self.gr}
 
-    def to_dict(self) -> dict:
-        return {"number_density_A-3": self.number_density, "composition": self.composition.to_dict(),
-                "q_min_A-1": float(self.q[0]), "q_max_A-1": float(self.q[-1]), "n_q": int(self.q.size),
-                "parameters": dict(self.parameters)}
+    def to_dict(self, arrays: bool = False) -> dict:
+        """Grid, density and parameters; with ``arrays`` also q_A-1, S_X, the partials S_ab and weights w_ab, and
+        r_A, F_X(r), g_X(r)."""
+        out = {"number_density_A-3": self.number_density, "composition": self.composition.to_dict(),
+               "q_min_A-1": float(self.q[0]), "q_max_A-1": float(self.q[-1]), "n_q": int(self.q.size),
+               "r_max_out_A": float(self.r[-1]), "n_r": int(self.r.size), "parameters": dict(self.parameters)}
+        if arrays:
+            out["q_A-1"] = self.q.tolist()
+            out["S_X"] = self.sq.tolist()
+            out["S_partials"] = {f"{a}-{b}": v.tolist() for (a, b), v in self.partials.items()}
+            out["weights"] = {f"{a}-{b}": v.tolist() for (a, b), v in self.weights.items()}
+            out["r_A"] = self.r.tolist()
+            out["F_X_A-2"] = self.fr.tolist()
+            out["g_X"] = self.gr.tolist()
+        return out
+
+    def __repr__(self) -> str:
+        from ._display import short_repr
+
+        return short_repr("XraySQ", composition=self.composition.formula or None,
+                          q=f"{self.q[0]:.4g}…{self.q[-1]:.4g} Å⁻¹ ({self.q.size} points)",
+                          r=f"{self.r[0]:.4g}…{self.r[-1]:.4g} Å ({self.r.size} points)",
+                          number_density=f"{self.number_density:.5g} Å⁻³", window=self.parameters.get("window"),
+                          partials=",".join("-".join(k) for k in self.partials))
+
+    def plot(self, ax=None, which: str = "sq", partials: bool = False):
+        """``which="sq"``: S_X(q) (and the weighted partial terms w_ab·(S_ab − 1) with ``partials``); ``"fr"``: F(r);
+        ``"gr"``: g_X(r). Returns the Axes."""
+        from ._display import axes
+
+        if which not in ("sq", "fr", "gr"):
+            raise InputError(f"which must be 'sq', 'fr' or 'gr', got {which!r}", field="which")
+        ax = axes(ax)
+        if which == "sq":
+            ax.plot(self.q, self.sq, color="k", lw=1.5, label="S_X(q)")
+            if partials:
+                for (a, b), s in self.partials.items():
+                    ax.plot(self.q, self.weights[(a, b)] * (s - 1.0), lw=1.0, label=f"w·(S_{a}{b} − 1)")
+            ax.set_xlabel("q (Å⁻¹)")
+            ax.set_ylabel("S(q)")
+        else:
+            y, label = (self.fr, "F(r) (Å⁻²)") if which == "fr" else (self.gr, "g_X(r)")
+            ax.plot(self.r, y, color="k", lw=1.5, label=label)
+            ax.set_xlabel("r (Å)")
+            ax.set_ylabel(label)
+        ax.legend(frameon=False)
+        return ax
 
 
 def xray_structure_factor(
