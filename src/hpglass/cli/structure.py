@@ -226,7 +226,9 @@ def structure(
     r_max: Annotated[float | None, typer.Option(
         help="range of g(r) and of the S(q) window, Å (default and limit: half the smallest cell height)")] = None,
     dr: Annotated[float, typer.Option(help="g(r) bin width, Å")] = 0.01,
-    window: Annotated[str, typer.Option(help="r-space window of the S(q) transform: lorch | cosine | none")] = "lorch",
+    window: Annotated[str, typer.Option("--r-window", help=(
+        "window on g(r) before its transform to S(q) (r space): lorch | cosine | none; not the same as --lorch, "
+        "which windows S(q) in q for F(r) as hpglass scatter does"))] = "lorch",
     lorch: Annotated[bool, typer.Option("--lorch", help="Lorch window in q for F(r) (as hpglass scatter)")] = False,
     altbc_rmax: Annotated[float, typer.Option(help="neighbour range of the ALTBC map, Å")] = 4.0,
     format: Annotated[str | None, typer.Option("--format", help="ASE format name, when the file name does not "
@@ -248,7 +250,7 @@ def structure(
     if max_ring < 3:
         raise InputError(f"--max-ring must be at least 3, got {max_ring}", field="--max-ring")
     if window not in WINDOWS:
-        raise InputError(f"unknown window {window!r}; use one of {', '.join(WINDOWS)}", field="--window")
+        raise InputError(f"unknown window {window!r}; use one of {', '.join(WINDOWS)}", field="--r-window")
     if not (0 <= qmin < qmax and dq > 0 and dr > 0 and altbc_rmax > 0):
         raise InputError("need 0 ≤ qmin < qmax and positive --dq, --dr, --altbc-rmax", field="--qmax")
     if workers is not None and workers < 1:
