@@ -9,6 +9,7 @@ import typer
 
 from ..errors import InputError
 from ..io import read_qd, read_rt_table
+from ..precision import fmt
 from ..transport.curve import RCurve
 from .common import echo_json, err_console, handle_errors
 
@@ -65,8 +66,57 @@ def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
     Console().print(t)
 
 
-def _k(v, unit="K", digits=3):
-    return "—" if v is None else f"{v:.{digits}f} {unit}"
+def _v(out: dict, key: str, err_key: str | None, unit: str) -> str:
+    """value ± error (two significant digits of the error, :func:`hpglass.precision.fmt`); "—" when absent."""
+    return fmt(out.get(key), out.get(err_key) if err_key else None, unit)
+
+
+def _hc2_rows(out: dict) -> list[tuple[str, str]]:
+    ex = " (extrapolated)" if out.get("extrapolation") else ""
+    tc_note = {"given": " (given)", "zero-field point": " (zero-field point)",
+               "extrapolated": " (extrapolated)"}.get(out.get("tc_source"), "")
+    rows = [("Tc", _v(out, "tc_K", "tc_err_K", "K") + tc_note),
+            ("dHc2/dT at Tc", _v(out, "dHc2dT_T_per_K", "dHc2dT_err_T_per_K", "T/K"))]
+    for label, key, err in (("μ0Hc2(0) WHH −0.693·Tc·slope", "hc2_whh_T", "hc2_whh_err_T"),
+                            ("μ0Hc2(0) full WHH", "hc2_whh_full_T", "hc2_whh_full_err_T"),
+                            ("μ0Hc2(0) Ginzburg–Landau", "hc2_gl_T", "hc2_gl_err_T")):
+        if out.get(key) is not None:
+            rows.append((label, _v(out, key, err, "T") + ex))
+    gl, whh = out.get("hc2_gl_T"), out.get("hc2_whh_full_T")
+    e_gl, e_whh = out.get("hc2_gl_fit_err_T"), out.get("hc2_whh_full_fit_err_T")
+    if gl is not None and whh is not None and e_gl is not None and e_whh is not None:
+        rows.append(("GL − full WHH (model term)", fmt(gl - whh, (e_gl**2 + e_whh**2) ** 0.5, "T")))
+    params = out.get("parameters") or {}
+    for label, key, fitted in (("Maki α (full WHH)", "whh_alpha", params.get("fit_alpha")),
+                               ("λ_so (full WHH)", "whh_lambda_so", params.get("fit_lambda"))):
+        if fitted and out.get(key) is not None:
+            # an error the points cannot determine (infinite) is null in the JSON: say so instead of a bare number
+            rows.append((label, _v(out, key, key + "_err", "") if out.get(key + "_err") is not None
+                         else "not determined by the points"))
+    rows.append(("Pauli limit 1.84·Tc", _v(out, "pauli_limit_T", "pauli_limit_err_T", "T")))
+    if out.get("xi_gl_nm") is not None:
+        rows.append(("ξ_GL", _v(out, "xi_gl_nm", "xi_gl_err_nm", "nm") + ex))
+    rows.append(("points", str(len(out.get("points", [])))))
+    return rows
+
+
+def _tc_rows(out: dict) -> list[tuple[str, str]]:
+    rows = [(label, _v(out, key, key.replace("_K", "_err_K"), "K")) for label, key in (
+        ("onset", "tc_onset_K"), ("90 %", "tc_90_K"), ("50 %", "tc_50_K"), ("10 %", "tc_10_K"),
+        ("zero", "tc_zero_K"))]
+    rows.append(("width 90–10 %", _v(out, "width_90_10_K", "width_90_10_err_K", "K")))
+    rn = _v(out, "r_normal_ohm", "r_normal_err_ohm", "Ω")
+    if out.get("r_normal_ohm") is None and out.get("r_normal_note"):
+        rn = "— (see note)"
+    rows.append(("R_n", rn))
+    trans = []
+    for t in out["transitions"]:
+        frac = t.get("step_fraction")
+        fe = t.get("step_fraction_err")
+        share = "" if frac is None else " (" + fmt(100 * frac, None if fe is None else 100 * fe, "%") + ")"
+        trans.append(fmt(t["t_mid_K"], t.get("t_mid_err_K"), "K") + share)
+    rows.append(("transitions", ", ".join(trans) or "none"))
+    return rows
 
 
 @app.command("hc2")
@@ -110,17 +160,11 @@ def hc2(
     if json_out:
         echo_json(out)
         return
-    _print_table("hpglass transport hc2", [
-        ("Tc", _k(out.get("tc_K"))),
-        ("dHc2/dT at Tc", _k(out.get("dHc2dT_T_per_K"), "T/K")),
-        ("μ0Hc2(0) WHH −0.693·Tc·slope", _k(out.get("hc2_whh_T"), "T")),
-        ("μ0Hc2(0) full WHH", _k(out.get("hc2_whh_full_T"), "T")),
-        ("μ0Hc2(0) Ginzburg–Landau", _k(out.get("hc2_gl_T"), "T")),
-        ("Pauli limit 1.84·Tc", _k(out.get("pauli_limit_T"), "T")),
-        ("ξ_GL", _k(out.get("xi_gl_nm"), "nm", 2)),
-        ("points", str(len(out.get("points", [])))),
-    ])
+    _print_table("hpglass transport hc2", _hc2_rows(out))
     err_console.print(f"criterion {criterion:g} % of R_n; {out['sweep']}; {len(sweeps)} sweeps")
+    if out.get("extrapolation_note"):
+        err_console.print(("warning: " if out.get("extrapolation") else "note: ") + out["extrapolation_note"],
+                          markup=False)
 
 
 @app.command("tc")
@@ -158,13 +202,10 @@ def tc(
         echo_json(out)
         return
     if not res.superconducting:
-        err_console.print(f"no superconducting transition: {res.reason}")
-    _print_table("hpglass transport tc", [
-        ("onset", _k(out["tc_onset_K"])), ("90 %", _k(out["tc_90_K"])), ("50 %", _k(out["tc_50_K"])),
-        ("10 %", _k(out["tc_10_K"])), ("zero", _k(out["tc_zero_K"])), ("R_n", _k(out["r_normal_ohm"], "Ω", 4)),
-        ("transitions", ", ".join(f"{t['t_mid_K']:.3f} K ({100 * t['step_fraction']:.0f} %)"
-                                  for t in out["transitions"]) or "none"),
-    ])
+        err_console.print(f"no superconducting transition: {res.reason}", markup=False)
+    _print_table("hpglass transport tc", _tc_rows(out))
+    if out.get("r_normal_note"):
+        err_console.print(f"R_n: {out['r_normal_note']}", markup=False)
 
 
 def _join(sweeps: list[RCurve]) -> RCurve:

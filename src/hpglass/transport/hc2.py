@@ -51,8 +51,36 @@ Fits (:func:`fit_hc2`)
 All fits weight by the effective variance σ_H² + (dH/dT)² σ_T² (J. Orear, Am. J. Phys. 50, 912 (1982)), with
 dH/dT from the current model, re-weighted three times. Fit models are continued smoothly past T_c (negative H:
 the GL expression as it stands, the WHH curve by its tangent) so that the zero-field point constrains T_c from
-both sides. Standard errors come from the covariance scaled by the reduced χ² (the point uncertainties are
-estimates, not calibrated); derived quantities propagate them to first order.
+both sides.
+
+Errors of μ0Hc2(0) (1σ; coverage measured by ``benchmarks/coverage_transport.py``)
+----------------------------------------------------------------------------------
+* **Fit error**: the covariance from the stated point errors, scaled by χ²_red when the fit is worse than those
+  errors allow — the Birge ratio √χ²_red (R. T. Birge, Phys. Rev. 40, 207 (1932); the PDG's scale factor) — and
+  never shrunk when it is better (χ²_red < 1 says the stated errors are generous, not that the fit is better than
+  them); points without errors fall back to the scatter (covariance × χ²_red). Derived quantities propagate the
+  covariance to first order.
+* **Model term**: each method's μ0Hc2(0) is a law continued to T = 0, and the laws differ. The GL and the full WHH
+  fit are always both run (the one not asked for only for this term), and — when the points reach low
+  temperature — a WHH fit with the Maki α free (Pauli limiting, which bends the line below both), kept when the
+  points determine α to better than ``PAULI_ALPHA_ERR_MAX`` = 0.5. Each method's error adds Δ, the largest distance
+  from its μ0Hc2(0) to those of the other curve fits (for the −0.693 T_c slope formula: to the curve fits). In
+  quadrature with the fit error, Δ counts in full for an **extrapolation** and as Δ/√2 — the rms error of picking
+  one of two equally plausible laws — when the points reach low temperature (there Δ itself shrinks, as the
+  laws must pass through the same low-T points).
+* **Extrapolation** (``extrapolation``, ``extrapolation_note``): every nonzero-field point lies above
+  ``EXTRAPOLATION_T_MIN`` = 0.6 T_c, or they span less than ``EXTRAPOLATION_SPAN`` = 0.3 T_c. Such an μ0Hc2(0) is
+  mostly the chosen law: GL and WHH fits of the same near-T_c points differ by up to 44 % (the ratio of
+  −T_c dH/dT to −0.693 T_c dH/dT).
+
+Measured (95 % intervals, 400 replicas per case; WHH or GL truth, 3–9 points, T scatter 5–40 mK stated 0.5–2×
+too small or too large): a fit of the right law covers with the fit error alone once the Birge ratio is in (0.95;
+0.85–0.88 with the covariance scaled by χ²_red, which shrank it when χ²_red < 1); a GL fit of WHH points (and
+vice versa) is biased by ±5 % (points down to 0.15–0.55 T_c) and +22 % / −18 % (points above 0.6 T_c), covered
+in 0.49–0.61 and 0.00–0.01 of replicas before the model term and in 1.00 with it. Over both laws the intervals
+cover ≈ 1.00 (68 %: 0.65–0.80) — conservative by construction, the price of not knowing the law. A
+Pauli-limited truth (α 0.3–1), which neither GL nor α = 0 WHH contains: 0.99–1.00 with points at low T (0.41–0.67
+without the α-free fit), 0.86–1.00 near T_c.
 * Pauli limit 1.84 T_c (Clogston 1962; Chandrasekhar 1962), Maki α = √2 H_c2^WHH(0)/H_P, and the GL coherence
   length ξ = √(Φ₀/2πμ₀H_c2(0)) from the WHH and the GL H_c2(0).
 """
@@ -68,6 +96,7 @@ from scipy.optimize import least_squares
 from scipy.stats import theilslopes
 
 from ..errors import ConvergenceError, InputError
+from ..precision import fmt
 from .curve import RCurve
 from .whh import (
     WHH_DIRTY_COEFF,
@@ -89,6 +118,17 @@ __all__ = [
 ]
 
 HC2_METHODS: tuple[str, ...] = ("whh_slope", "whh", "gl")
+#: μ0Hc2(0) is an extrapolation when every nonzero-field point lies above this fraction of Tc …
+EXTRAPOLATION_T_MIN = 0.6
+#: … or the nonzero-field points span less than this fraction of Tc
+EXTRAPOLATION_SPAN = 0.3
+#: weight of the model term (distance Δ to the other curve fit's μ0Hc2(0)) in each method's error: the whole Δ
+#: for an extrapolation (the data cannot tell the laws apart, and real materials may follow neither) …
+MODEL_SPREAD_FACTOR_EXTRAPOLATION = 1.0
+#: … and Δ/√2 when the points reach low temperature: the rms error of picking one of two equally plausible laws
+MODEL_SPREAD_FACTOR = float(1.0 / np.sqrt(2.0))
+#: a WHH fit with the Maki α free joins the model term when the points determine α to better than this
+PAULI_ALPHA_ERR_MAX = 0.5
 SLOPE_MODELS: tuple[str, ...] = ("linear", "quadratic")
 _REVERSAL_FRACTION = 0.05
 _MAX_SIDE = 4  # at most this many points either side of the bracketing pair in the local fit
@@ -537,6 +577,13 @@ class Hc2Result:
     xi_gl_nm : ξ from the WHH dirty-limit H_c2(0) (from the full WHH fit when "whh_slope" is not among the
         methods); xi_gl_from_gl_nm from the GL H_c2(0).
     maki_alpha_estimate : √2 H_c2^WHH(0) / H_P with the dirty-limit (orbital) field.
+    hc2_whh_err_T, hc2_whh_full_err_T, hc2_gl_err_T : total errors — the fit error and the model term in
+        quadrature (module docstring); hc2_*_fit_err_T the fit errors alone (Birge-scaled covariance).
+    extrapolation, extrapolation_note : μ0Hc2(0) extrapolated from points all above 0.6 T_c (or spanning < 0.3 T_c);
+        the note also says when T_c itself is extrapolated.
+    model_spread_T : largest minus smallest μ0Hc2(0) of the methods and of the model-term fits (GL and full WHH
+        run internally when not requested; the α-free WHH fit when it counts). t_min_reduced, t_span_reduced : the
+        lowest nonzero-field point and the span of the nonzero-field points, in units of T_c.
     """
 
     points: Hc2Points
@@ -576,6 +623,14 @@ class Hc2Result:
     xi_gl_from_gl_err_nm: float | None
     methods: tuple[str, ...]
     parameters: dict = field(default_factory=dict, compare=False)
+    extrapolation: bool = False
+    extrapolation_note: str | None = None
+    model_spread_T: float | None = None
+    hc2_whh_fit_err_T: float | None = None
+    hc2_whh_full_fit_err_T: float | None = None
+    hc2_gl_fit_err_T: float | None = None
+    t_min_reduced: float | None = None
+    t_span_reduced: float | None = None
 
     def whh_curve(self, temperature_K) -> np.ndarray:
         """The fitted full-WHH H_c2(T) (T) at the given temperatures (needs "whh" among the methods)."""
@@ -657,6 +712,14 @@ class Hc2Result:
             "points": self.points.point_dicts(),
             "criterion_percent": self.points.criterion_percent,
             "sweep": self.points.sweep,
+            "extrapolation": self.extrapolation,
+            "extrapolation_note": self.extrapolation_note,
+            "model_spread_T": self.model_spread_T,
+            "hc2_whh_fit_err_T": self.hc2_whh_fit_err_T,
+            "hc2_whh_full_fit_err_T": self.hc2_whh_full_fit_err_T,
+            "hc2_gl_fit_err_T": self.hc2_gl_fit_err_T,
+            "t_min_reduced": self.t_min_reduced,
+            "t_span_reduced": self.t_span_reduced,
             "methods": list(self.methods),
             "parameters": dict(self.parameters),
             "hpglass_version": _version(),
@@ -706,15 +769,48 @@ def _ev_fit(model: Callable, p0, bounds, T, H, sT, sH, what: str, n_pass: int = 
     chi2_red = chi2 / dof if dof > 0 else float("nan")
     J = res.jac
     jtj = J.T @ J
-    if np.linalg.cond(jtj) > 1e14:
-        cov = np.full((k, k), np.inf)
-        # parameters whose column is not degenerate still get an error from the pseudo-inverse
-        pinv = np.linalg.pinv(jtj, rcond=1e-12)
-        cov[np.diag_indices(k)] = np.where(np.diag(jtj) > 0, np.diag(pinv), np.inf)
-    else:
-        cov = np.linalg.inv(jtj)
-    cov = cov * (chi2_red if dof > 0 else np.nan)
+    cov = _covariance(jtj)
+    cov = cov * _error_scale(chi2_red, dof, _stated(sT, sH))
     return p, cov, chi2_red, res.cost
+
+
+def _covariance(jtj: np.ndarray) -> np.ndarray:
+    """(JᵀJ)⁻¹, with inf for the parameters the data do not determine.
+
+    Judged on the correlation form C = D⁻¹ JᵀJ D⁻¹ (D² = diag JᵀJ, so parameter units do not matter): eigen-
+    directions with eigenvalue < 10⁻¹⁰ of the largest are undetermined (e.g. λ_so when the fitted α is ≈ 0, or α
+    itself at its bound 0), and every parameter with a share > 10⁻³ in one gets an infinite error — a
+    pseudo-inverse would give it ≈ 0 instead. The others get their errors from the determined directions."""
+    d = np.sqrt(np.clip(np.diag(jtj), 0.0, None))
+    zero = ~(d > 0) | ~np.isfinite(d)
+    d = np.where(zero, 1.0, d)
+    c = jtj / np.outer(d, d)
+    c[zero, :] = 0.0
+    c[:, zero] = 0.0
+    w, v = np.linalg.eigh(c)
+    null = w <= 1e-10 * max(float(w.max()), np.finfo(float).tiny)
+    if not null.any():
+        return np.linalg.inv(jtj)
+    cinv = (v[:, ~null] / w[~null]) @ v[:, ~null].T
+    cov = cinv / np.outer(d, d)
+    bad = zero | np.any(np.abs(v[:, null]) > 1e-3, axis=1)
+    cov[bad, :] = np.inf
+    cov[:, bad] = np.inf
+    return cov
+
+
+def _stated(sT: np.ndarray, sH: np.ndarray) -> bool:
+    """Do the points carry uncertainties (any σ_T or σ_H > 0)?"""
+    return bool(np.any(np.asarray(sT) > 0) or np.any(np.asarray(sH) > 0))
+
+
+def _error_scale(chi2_red: float, dof: int, stated: bool) -> float:
+    """Factor on the covariance from the stated errors: the Birge ratio squared, max(1, χ²_red), when the points
+    carry uncertainties (a fit worse than they allow widens the errors; a better one does not shrink them), χ²_red
+    when they do not (the scatter is then the only estimate); 1 with stated errors and no degree of freedom."""
+    if stated:
+        return max(1.0, chi2_red) if dof > 0 and np.isfinite(chi2_red) else 1.0
+    return chi2_red if dof > 0 else float("nan")
 
 
 def _sqrt_var(v: float) -> float:
@@ -734,7 +830,7 @@ def _poly_fit(T, H, sT, sH, deg: int, t_ref: float):
     resid = (A @ c - H) / sig
     dof = T.size - (deg + 1)
     chi2_red = float(np.sum(resid**2) / dof) if dof > 0 else float("nan")
-    cov = np.linalg.pinv(Aw.T @ Aw) * (chi2_red if dof > 0 else np.nan)
+    cov = np.linalg.pinv(Aw.T @ Aw) * _error_scale(chi2_red, dof, _stated(sT, sH))
     return c, cov, chi2_red
 
 
@@ -829,6 +925,101 @@ def _whh_model_factory(tc_fixed, alpha_fixed, lambda_fixed, fit_alpha, fit_lambd
         return out
 
     return model, unpack
+
+
+def _total_err(fit_err: float | None, model: float) -> float | None:
+    """Fit error and model term in quadrature (an undetermined fit error stays so)."""
+    if fit_err is None:
+        return None
+    if not np.isfinite(fit_err):
+        return fit_err
+    return float(np.hypot(fit_err, model))
+
+
+def _fit_whh_full(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi, a_in, l_in, fit_alpha, fit_lambda,
+                  quick: bool = False) -> dict:
+    """Least squares of the full WHH curve (module docstring) → dict of the fitted values and errors.
+
+    ``quick``: one start and one weighting pass (the Pauli-limited variant of the model term, where α > 0 makes
+    every evaluation of the curve ~30× dearer)."""
+    whh: dict = {}
+    model, unpack = _whh_model_factory(None if tc_is_free else tc_val, a_in, l_in, fit_alpha, fit_lambda)
+    lo = [-np.inf] + ([tc_lo] if tc_is_free else []) + ([0.0] if fit_alpha else []) + ([0.0] if fit_lambda else [])
+    hi = [-1e-9] + ([tc_hi] if tc_is_free else []) + ([50.0] if fit_alpha else []) + ([100.0] if fit_lambda
+                                                                                        else [])
+    # α enters squared (zero gradient at α = 0), so fitted parameters start inside; a second start guards
+    # against the shallow α–λ_so valley
+    starts_a = [a_in if a_in > 0 else 1.0, 0.3 if a_in > 0.6 or a_in == 0 else 3.0] if fit_alpha else [a_in]
+    starts_l = [l_in if l_in > 0 else 0.5, 3.0] if fit_lambda else [l_in]
+    if quick:
+        starts_a, starts_l = starts_a[:1], starts_l[:1]
+    best = None
+    last_exc: ConvergenceError | None = None
+    for a0 in starts_a:
+        for l0 in starts_l:
+            p0 = [slope] + ([min(max(tc_val, tc_lo * (1 + 1e-6)), tc_hi)] if tc_is_free else []) + (
+                [a0] if fit_alpha else []) + ([l0] if fit_lambda else [])
+            try:
+                fit = _ev_fit(model, p0, (lo, hi), T, H, sT, sH, "full WHH fit of Hc2(T)", n_pass=1 if quick else 3)
+            except ConvergenceError as exc:
+                last_exc = exc
+                continue
+            if best is None or fit[3] < best[3]:
+                best = fit
+    if best is None:
+        raise last_exc if last_exc is not None else ConvergenceError("full WHH fit of Hc2(T) failed")
+    p, cov, chi2_red, _ = best
+    s_f, tc_f, a_f, l_f = unpack(p)
+    errs = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
+    i = 1
+    whh["slope"], whh["slope_err"] = float(s_f), float(errs[0])
+    if tc_is_free:
+        whh["tc"], whh["tc_err"] = float(tc_f), float(errs[i])
+        i += 1
+    else:
+        whh["tc"], whh["tc_err"] = float(tc_f), 0.0
+    whh["alpha"], whh["alpha_err"] = float(a_f), (float(errs[i]) if fit_alpha else None)
+    i += int(fit_alpha)
+    whh["lam"], whh["lam_err"] = float(l_f), (float(errs[i]) if fit_lambda else None)
+    whh["chi2"] = chi2_red
+
+    def h0_of(q):
+        s_, tc_, a_, l_ = unpack(q)
+        return float(whh_hc2(0.0, tc_, s_, max(a_, 0.0), max(l_, 0.0)))
+
+    whh["hc2"] = h0_of(p)
+    g = np.zeros(p.size)
+    for j in range(p.size):
+        dp = 1e-6 * max(abs(p[j]), 1e-3)
+        q1, q2 = p.copy(), p.copy()
+        q1[j] += dp
+        q2[j] -= dp
+        if j > 0 and q2[j] < lo[j]:
+            q2[j] = p[j]
+            g[j] = (h0_of(q1) - whh["hc2"]) / dp
+        else:
+            g[j] = (h0_of(q1) - h0_of(q2)) / (2 * dp)
+    with np.errstate(invalid="ignore"):
+        var = float(g @ np.where(np.isfinite(cov), cov, 0.0) @ g)
+        if np.any(~np.isfinite(np.diag(cov)) & (g != 0)):
+            var = np.inf
+    whh["hc2_err"] = _sqrt_var(var)
+    return whh
+
+
+def _fit_gl(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi):
+    """Least squares of the GL law → (μ0Hc2(0), its error, Tc, its error, χ²_red)."""
+    tc_fixed = None if tc_is_free else tc_val
+
+    def gl_model(Tq, q):
+        return _gl_model(Tq, q, tc_fixed)
+
+    p0 = [-slope * tc_val] + ([min(max(tc_val, tc_lo * (1 + 1e-6)), tc_hi)] if tc_is_free else [])
+    lo = [1e-9] + ([tc_lo] if tc_is_free else [])
+    hi = [np.inf] + ([tc_hi] if tc_is_free else [])
+    p, cov, gl_chi2, _ = _ev_fit(gl_model, p0, (lo, hi), T, H, sT, sH, "GL fit of Hc2(T)")
+    tc_gl, tc_gl_err = (float(p[1]), _sqrt_var(float(cov[1, 1]))) if tc_is_free else (tc_val, 0.0)
+    return float(p[0]), _sqrt_var(float(cov[0, 0])), tc_gl, tc_gl_err, gl_chi2
 
 
 def fit_hc2(
@@ -928,88 +1119,97 @@ def fit_hc2(
     tc_is_free = tc is None
     tc_lo = t_nz_max * (1 + 1e-6)
     tc_hi = max(3.0 * tc_val, tc_lo * 1.5)
+    a_in, l_in = float(alpha), float(lambda_so)
+    if a_in < 0 or l_in < 0:
+        raise InputError("alpha and lambda_so must be ≥ 0", field="alpha" if a_in < 0 else "lambda_so")
 
-    # full WHH
-    whh = dict.fromkeys(("hc2", "hc2_err", "tc", "tc_err", "slope", "slope_err", "alpha", "alpha_err", "lam",
-                         "lam_err", "chi2"))
-    if "whh" in methods:
-        a_in, l_in = float(alpha), float(lambda_so)
-        if a_in < 0 or l_in < 0:
-            raise InputError("alpha and lambda_so must be ≥ 0", field="alpha" if a_in < 0 else "lambda_so")
-        model, unpack = _whh_model_factory(None if tc_is_free else tc_val, a_in, l_in, fit_alpha, fit_lambda)
-        lo = [-np.inf] + ([tc_lo] if tc_is_free else []) + ([0.0] if fit_alpha else []) + ([0.0] if fit_lambda else [])
-        hi = [-1e-9] + ([tc_hi] if tc_is_free else []) + ([50.0] if fit_alpha else []) + ([100.0] if fit_lambda
-                                                                                            else [])
-        # α enters squared (zero gradient at α = 0), so fitted parameters start inside; a second start guards
-        # against the shallow α–λ_so valley
-        starts_a = [a_in if a_in > 0 else 1.0, 0.3 if a_in > 0.6 or a_in == 0 else 3.0] if fit_alpha else [a_in]
-        starts_l = [l_in if l_in > 0 else 0.5, 3.0] if fit_lambda else [l_in]
-        best = None
-        last_exc: ConvergenceError | None = None
-        for a0 in starts_a:
-            for l0 in starts_l:
-                p0 = [slope] + ([min(max(tc_val, tc_lo * (1 + 1e-6)), tc_hi)] if tc_is_free else []) + (
-                    [a0] if fit_alpha else []) + ([l0] if fit_lambda else [])
-                try:
-                    fit = _ev_fit(model, p0, (lo, hi), T, H, sT, sH, "full WHH fit of Hc2(T)")
-                except ConvergenceError as exc:
-                    last_exc = exc
-                    continue
-                if best is None or fit[3] < best[3]:
-                    best = fit
-        if best is None:
-            raise last_exc if last_exc is not None else ConvergenceError("full WHH fit of Hc2(T) failed")
-        p, cov, chi2_red, _ = best
-        s_f, tc_f, a_f, l_f = unpack(p)
-        errs = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
-        i = 1
-        whh["slope"], whh["slope_err"] = float(s_f), float(errs[0])
-        if tc_is_free:
-            whh["tc"], whh["tc_err"] = float(tc_f), float(errs[i])
-            i += 1
-        else:
-            whh["tc"], whh["tc_err"] = float(tc_f), 0.0
-        whh["alpha"], whh["alpha_err"] = float(a_f), (float(errs[i]) if fit_alpha else None)
-        i += int(fit_alpha)
-        whh["lam"], whh["lam_err"] = float(l_f), (float(errs[i]) if fit_lambda else None)
-        whh["chi2"] = chi2_red
-
-        def h0_of(q):
-            s_, tc_, a_, l_ = unpack(q)
-            return float(whh_hc2(0.0, tc_, s_, max(a_, 0.0), max(l_, 0.0)))
-
-        whh["hc2"] = h0_of(p)
-        g = np.zeros(p.size)
-        for j in range(p.size):
-            dp = 1e-6 * max(abs(p[j]), 1e-3)
-            q1, q2 = p.copy(), p.copy()
-            q1[j] += dp
-            q2[j] -= dp
-            if j > 0 and q2[j] < lo[j]:
-                q2[j] = p[j]
-                g[j] = (h0_of(q1) - whh["hc2"]) / dp
-            else:
-                g[j] = (h0_of(q1) - h0_of(q2)) / (2 * dp)
-        with np.errstate(invalid="ignore"):
-            var = float(g @ np.where(np.isfinite(cov), cov, 0.0) @ g)
-            if np.any(~np.isfinite(np.diag(cov)) & (g != 0)):
-                var = np.inf
-        whh["hc2_err"] = _sqrt_var(var)
-
-    # GL
+    # full WHH and GL: the requested ones; the other one too, for the model spread (its failure is then no error)
+    whh_keys = ("hc2", "hc2_err", "tc", "tc_err", "slope", "slope_err", "alpha", "alpha_err", "lam", "lam_err",
+                "chi2")
+    whh = dict.fromkeys(whh_keys)
+    h0_models: dict[str, float] = {}
+    try:
+        fitted = _fit_whh_full(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi, a_in, l_in,
+                               fit_alpha and "whh" in methods, fit_lambda and "whh" in methods)
+    except ConvergenceError:
+        if "whh" in methods:
+            raise
+        fitted = None
+    h0_fit_errs: dict[str, float] = {}
+    if fitted is not None:
+        h0_models["whh"] = fitted["hc2"]
+        h0_fit_errs["whh"] = fitted["hc2_err"]
+        if "whh" in methods:
+            whh = fitted
+    t_nz = T[~zero]
+    t_min_red = float(np.min(t_nz) / tc_val)
+    t_span_red = float(np.ptp(t_nz) / tc_val)
+    extrapolation = bool(t_min_red > EXTRAPOLATION_T_MIN or t_span_red < EXTRAPOLATION_SPAN)
+    if fitted is not None and not extrapolation and not (fit_alpha and "whh" in methods):
+        # Pauli limiting: the same WHH curve with α free. Where the points determine α (error < PAULI_ALPHA_ERR_MAX)
+        # its μ0Hc2(0) joins the model term — a law neither fixed-α WHH nor GL contains (low-T points bend
+        # below both); near T_c (an extrapolation) α is undetermined and the fit is not tried.
+        start = dict(T=T, H=H, sT=sT, sH=sH, slope=fitted["slope"], tc_val=fitted["tc"], tc_is_free=tc_is_free,
+                     tc_lo=tc_lo, tc_hi=tc_hi, a_in=max(a_in, 0.5), l_in=l_in)
+        try:
+            pauli = _fit_whh_full(**start, fit_alpha=True, fit_lambda=False, quick=True)
+        except ConvergenceError:
+            pauli = None
+        if (pauli is not None and pauli["alpha_err"] is not None and np.isfinite(pauli["alpha_err"])
+                and pauli["alpha_err"] < PAULI_ALPHA_ERR_MAX and np.isfinite(pauli["hc2"])):
+            h0_models["whh_pauli"] = pauli["hc2"]
+            h0_fit_errs["whh_pauli"] = pauli["hc2_err"]
     hc2_gl = hc2_gl_err = tc_gl = tc_gl_err = gl_chi2 = None
-    if "gl" in methods:
-        tc_fixed = None if tc_is_free else tc_val
+    try:
+        gl = _fit_gl(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi)
+    except ConvergenceError:
+        if "gl" in methods:
+            raise
+        gl = None
+    if gl is not None:
+        h0_models["gl"] = gl[0]
+        h0_fit_errs["gl"] = gl[1]
+        if "gl" in methods:
+            hc2_gl, hc2_gl_err, tc_gl, tc_gl_err, gl_chi2 = gl
+    if hc2_whh is not None:
+        h0_models["whh_slope"] = hc2_whh
 
-        def gl_model(Tq, q):
-            return _gl_model(Tq, q, tc_fixed)
+    # model spread (module docstring)
+    vals = [v for v in h0_models.values() if v is not None and np.isfinite(v)]
+    spread = float(max(vals) - min(vals)) if len(vals) > 1 else None
 
-        p0 = [-slope * tc_val] + ([min(max(tc_val, tc_lo * (1 + 1e-6)), tc_hi)] if tc_is_free else [])
-        lo = [1e-9] + ([tc_lo] if tc_is_free else [])
-        hi = [np.inf] + ([tc_hi] if tc_is_free else [])
-        p, cov, gl_chi2, _ = _ev_fit(gl_model, p0, (lo, hi), T, H, sT, sH, "GL fit of Hc2(T)")
-        hc2_gl, hc2_gl_err = float(p[0]), _sqrt_var(float(cov[0, 0]))
-        tc_gl, tc_gl_err = (float(p[1]), _sqrt_var(float(cov[1, 1]))) if tc_is_free else (tc_val, 0.0)
+    def model_term(name: str) -> float:
+        """|this method's μ0Hc2(0) − the farthest other curve fit's| (GL, full WHH, α-free WHH when kept)."""
+        own = h0_models.get(name)
+        others = [h0_models[k] for k in ("gl", "whh", "whh_pauli") if k != name and k in h0_models]
+        if own is None or not others:
+            return 0.0
+        return float(max(abs(own - o) for o in others))
+
+    fit_errs = {"whh_slope": hc2_whh_err, "whh": whh["hc2_err"], "gl": hc2_gl_err}
+    k_model = MODEL_SPREAD_FACTOR_EXTRAPOLATION if extrapolation else MODEL_SPREAD_FACTOR
+    if hc2_whh is not None:
+        hc2_whh_err = _total_err(hc2_whh_err, k_model * model_term("whh_slope"))
+    if whh["hc2"] is not None:
+        whh["hc2_err"] = _total_err(whh["hc2_err"], k_model * model_term("whh"))
+    if hc2_gl is not None:
+        hc2_gl_err = _total_err(hc2_gl_err, k_model * model_term("gl"))
+    ex_note = None
+    if extrapolation:
+        rel = tc_err / tc_val if tc_err and np.isfinite(tc_err) else None
+        where = (f"every field point lies at T ≥ {fmt(t_min_red, None if rel is None else t_min_red * rel)} Tc"
+                 if t_min_red > EXTRAPOLATION_T_MIN else
+                 f"the field points span only {fmt(t_span_red, None if rel is None else t_span_red * rel)} Tc")
+        tc_how = "; Tc itself is extrapolated" if tc_source == "extrapolated" else ""
+        sp = ""
+        if "gl" in h0_models and "whh" in h0_models:
+            e = [x for x in (h0_fit_errs.get("gl"), h0_fit_errs.get("whh")) if x is not None and np.isfinite(x)]
+            gap_err = float(np.hypot(*e)) if len(e) == 2 else None
+            sp = f" (GL and full WHH differ by {fmt(abs(h0_models['gl'] - h0_models['whh']), gap_err, 'T')})"
+        ex_note = (f"μ0Hc2(0) is an extrapolation: {where}{tc_how}; its errors include the spread of the models"
+                   f"{sp}, not only the fit covariance")
+    elif tc_source == "extrapolated":
+        ex_note = "Tc is extrapolated from the near-Tc points (no zero-field point)"
 
     hp = pauli_limit_T(tc_val)
     hp_err = pauli_limit_T(tc_err)
@@ -1065,6 +1265,14 @@ def fit_hc2(
         xi_gl_from_gl_nm=_f(xi_gl),
         xi_gl_from_gl_err_nm=_f(xi_gl_err),
         methods=methods,
+        extrapolation=extrapolation,
+        extrapolation_note=ex_note,
+        model_spread_T=spread,
+        hc2_whh_fit_err_T=_f(fit_errs["whh_slope"]),
+        hc2_whh_full_fit_err_T=_f(fit_errs["whh"]),
+        hc2_gl_fit_err_T=_f(fit_errs["gl"]),
+        t_min_reduced=t_min_red,
+        t_span_reduced=t_span_red,
         parameters={"tc": tc, "alpha": float(alpha), "lambda_so": float(lambda_so), "fit_alpha": bool(fit_alpha),
                     "fit_lambda": bool(fit_lambda), "slope_model": slope_model,
                     "slope_window": float(slope_window), "zero_field_T": float(zero_field_T),

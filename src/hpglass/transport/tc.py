@@ -5,7 +5,9 @@ Definitions (all temperatures in K; R_n(T) is the normal-state line)
 * **Normal state** R_n(T) = a + b·T: least-squares line through the measured points in the normal window —
   by default from T* + 2W up to T* + 2W + max(4W, 10 sampling steps), T* the steepest point of the top
   transition and W its 10–90 % width (for the tanh model, R deviates from the line there by < e^{−8.8} ≈ 2·10⁻⁴
-  of R_n), or a window (T₁, T₂) given by the caller. ``r_normal_ohm`` is R_n at the onset.
+  of R_n), or a window (T₁, T₂) given by the caller. ``r_normal_ohm`` is R_n at the onset. It is never ≤ 0: a
+  semiconducting curve without a transition (R rising on cooling) has no normal-state resistance in this sense,
+  and a line that extrapolates to ≤ 0 gives none either — None, with ``r_normal_note`` saying why.
 * **Onset**: the intersection of R_n(T) with the steepest tangent of the top transition. The tangent is taken at
   the point of maximum slope of a cubic fitted to the measured points between the 20 % and 80 % levels of that
   step (a cubic recovers the slope of a tanh step at its midpoint to 0.6 %, where a straight line through the
@@ -21,22 +23,61 @@ Definitions (all temperatures in K; R_n(T) is the normal-state line)
 
 Several transitions
 -------------------
-The curve is interpolated onto a uniform grid (the median point spacing) and smoothed with a cubic
-Savitzky–Golay filter (Savitzky & Golay, Anal. Chem. 36, 1627 (1964)) whose window is ``smooth`` (K) or,
-automatically, 0.6 × the FWHM of the main dR/dT peak found in a first pass (7 points, or 21, 61, 181 until a
-step is found). Candidate steps are the maxima of the smoothed dR/dT whose prominence exceeds 6 σ_d, σ_d the
-noise of the derivative (the point noise σ_R, estimated robustly from second differences, var(Δ²R) = 6σ_R²,
-times the norm of the derivative filter). Each maximum stands on a level — the larger of 0 and the median
-dR/dT two to four FWHM outside it on either side (the normal-state slope above, ≈ 0 on the zero plateau below;
-windows are clipped at a neighbouring maximum's boundary and skipped when fewer than 5 points remain; a maximum
-hemmed in by neighbours stands on the lower boundary minimum; one with no background on either side, or whose
-dR/dT maximum is less than twice its level, is no step) — and its step height is the area of dR/dT above that
-level over the contiguous run where dR/dT exceeds it, neighbouring maxima being split at the dR/dT minimum
-between them. A step is a transition when its height is ≥ ``min_step`` × R_n (first against the smoothed R
-just above the largest step, then against the fitted R_n). Each is reported with its own midpoint (the
-half-height crossing of its own step), the temperature of maximum slope, its own 10–90 % width and its
-fractional height. A curve without such a step (flat, metallic or semiconducting) gives an explicit
-"no transition" result: ``superconducting=False`` and every Tc None.
+The curve is interpolated onto a uniform grid (the median point spacing) and smoothed with a cubic Savitzky–Golay
+filter (Savitzky & Golay, Anal. Chem. 36, 1627 (1964)) whose window is ``smooth`` (K) or, automatically, 0.6 × the
+FWHM of the main dR/dT peak found in a first pass (7 points, or 21, 61, 181 until a step is found that is not a
+fragment — one around which the smoothed R keeps rising by more than ~3× its height within 1.5 of its widths, what
+a dR/dT peak split by the thermometer's scatter on a dense sweep looks like; if every window gives a fragment, the
+narrowest window's steps). Candidate steps are the maxima of the smoothed dR/dT whose prominence exceeds 6 σ_d, σ_d
+the noise of the derivative (the point noise σ_R, estimated robustly from second differences, var(Δ²R) = 6σ_R²,
+times the norm of the derivative filter). Each maximum stands on a level — the larger of 0 and the median dR/dT two
+to four FWHM outside it on either side (the normal-state slope above, ≈ 0 on the zero plateau below; windows are
+clipped at a neighbouring maximum's boundary and skipped when fewer than 5 points remain; a maximum hemmed in by
+neighbours stands on the lower boundary minimum; one with no background on either side, or whose dR/dT maximum is
+less than twice its level, is no step) — and its step height is the area of dR/dT above that level over the
+contiguous run where dR/dT exceeds it, neighbouring maxima being split at the dR/dT minimum between them. A step is
+a transition when its height is ≥ ``min_step`` × R_n (first against the smoothed R just above the largest step,
+then against the fitted R_n). Each is reported with its own midpoint (the half-height crossing of its own step),
+the temperature of maximum slope, its own 10–90 % width and its fractional height. A curve without such a step
+(flat, metallic or semiconducting) gives an explicit "no transition" result: ``superconducting=False`` and every Tc
+None.
+
+Uncertainties (1σ; coverage measured by ``benchmarks/coverage_transport.py``)
+----------------------------------------------------------------------------
+Propagated from the data, not bootstrapped (a bootstrap of the whole analysis would cost ~100 analyses per curve,
+and resampling the residuals sees neither a curved normal state nor the thermometer's scatter). The terms, added
+in quadrature:
+
+* **90 / 50 / 10 %** — the crossing between points i, i + 1 at the fraction u of that step, g = R − f·R_n(T):
+
+  - point noise σ_R (robust, from second differences) through the secant slope S of g, σ_R √((1−u)² + u²)/S,
+    with S from a local polynomial through the ten nearest points (not from the two noisy points themselves);
+  - the normal-state line at the crossing, f·σ_Rn(T)/S, σ_Rn from the line's covariance plus the difference
+    between a quadratic through the normal-state points (the window and twice its length above) and the line —
+    a curved normal state makes the straight-line extrapolation the dominant error of broad transitions;
+  - temperature scatter σ_T √((1−u)² + u²): the larger of the scatter of the recorded temperatures (robust σ of
+    their second differences in acquisition order, var(Δ²T) = 6σ_T²) and the excess scatter of R about the local
+    polynomial over σ_R, divided by S (that polynomial only when it spans ≤ 1.5 widths of the transition);
+  - interpolation: linear interpolation against the cubic through the four nearest points (Richardson-like),
+    less the part of that difference the noise explains (its variance from the Lagrange weights); at least the
+    resolution Δt/√12 of the step when fewer than ~4 points cross the 10–90 % width (Δt > W/4).
+
+  This is the GUM's propagation of input uncertainties (JCGM 100:2008 §5.1) with a resolution/model term for the
+  interpolation (§F.2.2). Half the local step as the interpolation term instead over-covers (dense sweeps: 95 %
+  coverage 0.998–1.00, 68 % 0.91–0.99); no interpolation term under-covers coarse ones (0.70–0.97).
+* **onset** — the covariance of the tangent polynomial (its residual variance or σ_R², whichever is larger) and
+  of the normal line propagated to first order at the steepest point (where the slope is stationary); plus the
+  line's curvature term at the onset over (tangent − normal slope), the difference to the same construction with
+  a quintic (the cubic's shape error on an asymmetric step) when ≥ 9 band points, and the band's point
+  spacing/√12 when < 6 points leave a secant.
+* **zero** — the smoothed curve's noise σ_R‖h₀‖ (h₀ the Savitzky–Golay smoothing filter) over its slope there, the
+  point spacing/√12, the thermometer scatter, and the distance to the nearest place where the measured points
+  themselves rise through the threshold (the smoothing's own shift of the foot on coarse data).
+
+Measured coverage of value ± 1.96·err (400 replicas: asymmetric steps on curved normal states, R noise with
+spikes, thermometer scatter; ``python benchmarks/coverage_transport.py`` prints the table): 50 % 0.98, 90 % 0.99,
+10 % 0.97, onset 0.97, zero 0.98 for sweeps sampled every 5–60 mK; 0.97–1.00 for coarse sweeps of 0.5–2 widths
+per point (errors there lean conservative: the resolution bound of the spacing).
 
 Input handling: NaN/inf points are dropped, points are sorted by T and points at identical T (up and down sweeps
 merged) are averaged. All functions are pure; nothing is printed or written.
@@ -84,6 +125,8 @@ class Transition:
     t_mid_K : where the smoothed R crosses the middle of this step; t_max_slope_K : maximum of dR/dT.
     width_K : this step's own 10–90 % width; t_lo_K, t_hi_K : the temperature span of its dR/dT peak.
     step_ohm : height of the step (area of the dR/dT peak above its base); step_fraction : step_ohm / R_n(t_mid).
+    t_mid_err_K, step_fraction_err : 1σ errors propagated from the noise (module docstring, "Uncertainties"); the
+        coverage measured on replicas is that of the Tc definitions of :class:`TcResult`, not of these.
     """
 
     t_mid_K: float
@@ -94,10 +137,14 @@ class Transition:
     step_ohm: float
     step_fraction: float
     max_slope_ohm_per_K: float
+    t_mid_err_K: float | None = None
+    step_fraction_err: float | None = None
 
     def to_dict(self) -> dict:
         return {
             "t_mid_K": self.t_mid_K,
+            "t_mid_err_K": self.t_mid_err_K,
+            "step_fraction_err": self.step_fraction_err,
             "t_max_slope_K": self.t_max_slope_K,
             "width_K": self.width_K,
             "t_lo_K": self.t_lo_K,
@@ -114,7 +161,12 @@ class TcResult:
 
     superconducting : at least one step ≥ min_step × R_n was found; ``reason`` says why not otherwise.
     tc_onset_K, tc_90_K, tc_50_K, tc_10_K, tc_zero_K : the definitions of the module docstring.
-    r_normal_ohm : R_n at the onset (at the top of the normal window for a curve without a transition).
+    tc_onset_err_K, tc_90_err_K, tc_50_err_K, tc_10_err_K, tc_zero_err_K : their 1σ errors (module docstring,
+        "Uncertainties"); None where the temperature is None.
+    r_normal_ohm : R_n at the onset (at the top of the normal window for a metallic or flat curve without a
+        transition); never ≤ 0: None, with ``r_normal_note`` saying why, for a semiconducting curve without a
+        transition (no normal state in the sense of R_n) or a normal-state line that extrapolates to ≤ 0.
+    r_normal_err_ohm : 1σ error of r_normal_ohm from the normal-state line fit.
     normal_slope_ohm_per_K, normal_intercept_ohm, normal_window_K, normal_n_points, normal_rms_ohm : the
         normal-state line R_n(T) = intercept + slope·T and its fit.
     tangent_slope_ohm_per_K, tangent_point_K, tangent_point_ohm : the steepest tangent used for the onset.
@@ -149,12 +201,34 @@ class TcResult:
     source: str
     reason: str | None = None
     parameters: dict = field(default_factory=dict)
+    tc_onset_err_K: float | None = None
+    tc_90_err_K: float | None = None
+    tc_50_err_K: float | None = None
+    tc_10_err_K: float | None = None
+    tc_zero_err_K: float | None = None
+    r_normal_err_ohm: float | None = None
+    r_normal_note: str | None = None
 
     @property
     def width_90_10_K(self) -> float | None:
         if self.tc_90_K is None or self.tc_10_K is None:
             return None
         return self.tc_90_K - self.tc_10_K
+
+    @property
+    def width_90_10_err_K(self) -> float | None:
+        """1σ error of the 10–90 % width (the two crossings' errors in quadrature)."""
+        if self.tc_90_err_K is None or self.tc_10_err_K is None:
+            return None
+        return float(np.hypot(self.tc_90_err_K, self.tc_10_err_K))
+
+    def tc_err_K(self, criterion: str) -> float | None:
+        """1σ error of the Tc of ``criterion`` ("onset", "90", "50", "10", "zero")."""
+        key = {"onset": "tc_onset_err_K", "zero": "tc_zero_err_K"}.get(criterion, f"tc_{criterion}_err_K")
+        if not hasattr(self, key):
+            raise InputError(f"unknown Tc criterion {criterion!r}; choose onset, 90, 50, 10 or zero",
+                             field="criterion")
+        return getattr(self, key)
 
     def r_normal_at(self, temperature_K) -> np.ndarray | float | None:
         """R_n(T) of the normal-state line."""
@@ -172,8 +246,16 @@ class TcResult:
             "tc_50_K": self.tc_50_K,
             "tc_10_K": self.tc_10_K,
             "tc_zero_K": self.tc_zero_K,
+            "tc_onset_err_K": self.tc_onset_err_K,
+            "tc_90_err_K": self.tc_90_err_K,
+            "tc_50_err_K": self.tc_50_err_K,
+            "tc_10_err_K": self.tc_10_err_K,
+            "tc_zero_err_K": self.tc_zero_err_K,
             "width_90_10_K": self.width_90_10_K,
+            "width_90_10_err_K": self.width_90_10_err_K,
             "r_normal_ohm": self.r_normal_ohm,
+            "r_normal_err_ohm": self.r_normal_err_ohm,
+            "r_normal_note": self.r_normal_note,
             "normal_slope_ohm_per_K": self.normal_slope_ohm_per_K,
             "normal_intercept_ohm": self.normal_intercept_ohm,
             "normal_window_K": None if self.normal_window_K is None else list(self.normal_window_K),
@@ -201,7 +283,7 @@ class TcResult:
 # ---------------------------------------------------------------------------------------------------------------
 # preparation and smoothing
 # ---------------------------------------------------------------------------------------------------------------
-def _prepare(curve) -> tuple[np.ndarray, np.ndarray, str, float | None]:
+def _prepare(curve) -> tuple[np.ndarray, np.ndarray, str, float | None, float]:
     if isinstance(curve, RCurve):
         if curve.x != "T":
             raise InputError("Tc needs an R(T) curve; this one is swept in field (x='H')", source=curve.source,
@@ -220,6 +302,7 @@ def _prepare(curve) -> tuple[np.ndarray, np.ndarray, str, float | None]:
                              source=source, field="temperature_K")
     m = np.isfinite(t) & np.isfinite(r)
     t, r = t[m], r[m]
+    t_noise = _thermometer_noise(t)
     # sort; average points at identical temperature (up and down sweeps merged)
     tu, inv = np.unique(t, return_inverse=True)
     if tu.size < t.size:
@@ -231,7 +314,16 @@ def _prepare(curve) -> tuple[np.ndarray, np.ndarray, str, float | None]:
     if t.size < MIN_POINTS:
         raise InputError(f"R(T) needs at least {MIN_POINTS} distinct finite points (got {t.size})",
                          source=source, field="temperature_K")
-    return t, r, source, fld
+    return t, r, source, fld, t_noise
+
+
+def _thermometer_noise(t: np.ndarray) -> float:
+    """Scatter σ_T of the recorded temperatures: robust σ of their second differences in acquisition order
+    (var(Δ²T) = 6σ_T² on a smooth sweep; reversals and rate changes are rare and do not move the median)."""
+    if t.size < 8:
+        return 0.0
+    d2 = np.diff(t, 2)
+    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
 
 
 class _Smoothed:
@@ -386,6 +478,18 @@ def _select(s: _Smoothed, min_step: float) -> list[_Step]:
     return [c for c in kept if c.height >= max(min_step * scale, floor)]
 
 
+def _fragment(s: _Smoothed, steps: list[_Step]) -> bool:
+    """True when the largest step is only a piece of a wider one: the smoothed R keeps rising on either side of
+    its region (1.5 region widths beyond it) by more than 1/0.35 ≈ 3 times its own height — what a dR/dT peak
+    split by noise looks like (e.g. thermometer scatter on a densely sampled transition, which the noise estimate
+    from the flat parts of the curve does not see)."""
+    main = max(steps, key=lambda c: c.height)
+    fw = max(main.ir - main.il, 2)
+    i0 = max(int(np.floor(main.il - 1.5 * fw)), 0)
+    i1 = min(int(np.ceil(main.ir + 1.5 * fw)), s.grid.size - 1)
+    return bool(main.height < 0.35 * (s.r[i1] - s.r[i0]))
+
+
 def _raw_rise(s: _Smoothed, c: _Step, k: int = 5) -> float:
     """R rise across a step in the measured points: mean of the k points above its region minus the k below
     (the lowest k when the region starts at the first point). Guards against smoothing artefacts on steep
@@ -414,7 +518,7 @@ def _crossing_down_grid(grid: np.ndarray, y: np.ndarray, level: float, i_hi: int
     return None
 
 
-def _describe(s: _Smoothed, c: _Step, rn_fn) -> Transition:
+def _describe(s: _Smoothed, c: _Step, rn_fn, t_noise: float = 0.0) -> Transition:
     i0 = int(np.floor(max(c.il, 0)))
     i1 = int(np.ceil(min(c.ir, s.grid.size - 1)))
     r_lo, r_hi = float(s.r[i0]), float(s.r[i1])
@@ -429,12 +533,21 @@ def _describe(s: _Smoothed, c: _Step, rn_fn) -> Transition:
     tmid = cross[0.5] if cross[0.5] is not None else tpk
     width = None if cross[0.9] is None or cross[0.1] is None else cross[0.9] - cross[0.1]
     rn = rn_fn(tmid)
+    t_lo = float(np.interp(max(c.il, 0), np.arange(s.grid.size), s.grid))
+    t_hi = float(np.interp(min(c.ir, s.grid.size - 1), np.arange(s.grid.size), s.grid))
+    # errors: the smoothed curve's noise σ_R‖h₀‖ through the slope at the midpoint, the grid's resolution and the
+    # thermometer scatter; the step's two ends and its base level (a median of ≥ 5 derivative values)
+    sig_s = s.sigma_r * float(np.linalg.norm(savgol_coeffs(s.window_pts, 3)))
+    slope_mid = float(np.interp(tmid, s.grid, s.d))
+    noise_mid = sig_s / slope_mid if slope_mid > 0 else s.dt
+    mid_err = float(np.sqrt(noise_mid**2 + s.dt**2 / 12 + t_noise**2))
+    step_err = float(np.hypot(np.sqrt(2.0) * sig_s, s.sigma_d * (t_hi - t_lo) / np.sqrt(5.0)))
     return Transition(
         t_mid_K=float(tmid), t_max_slope_K=float(tpk), width_K=None if width is None else float(width),
-        t_lo_K=float(np.interp(max(c.il, 0), np.arange(s.grid.size), s.grid)),
-        t_hi_K=float(np.interp(min(c.ir, s.grid.size - 1), np.arange(s.grid.size), s.grid)),
+        t_lo_K=t_lo, t_hi_K=t_hi,
         step_ohm=c.height, step_fraction=float(c.height / rn) if rn > 0 else float("nan"),
-        max_slope_ohm_per_K=float(s.d[i]),
+        max_slope_ohm_per_K=float(s.d[i]), t_mid_err_K=mid_err,
+        step_fraction_err=float(step_err / rn) if rn > 0 else None,
     )
 
 
@@ -446,14 +559,16 @@ def _fwhm_K(s: _Smoothed, c: _Step) -> float:
 # ---------------------------------------------------------------------------------------------------------------
 # raw-data measurements
 # ---------------------------------------------------------------------------------------------------------------
-def _crossing_down(t: np.ndarray, r: np.ndarray, level: np.ndarray, j0: int) -> float | None:
-    """Highest-T crossing of R through level(T) going down, among points 0 … j0 (linear interpolation)."""
+def _crossing_down(t: np.ndarray, r: np.ndarray, level: np.ndarray, j0: int) -> tuple[float, int, float] | None:
+    """Highest-T crossing of R through level(T) going down, among points 0 … j0 (linear interpolation).
+
+    Returns (T, i, u): the crossing lies between points i and i + 1 at the fraction u of that step."""
     g = r - level
     below = g < 0
     for i in range(min(j0, t.size - 1) - 1, -1, -1):
         if below[i] and not below[i + 1]:
             f = g[i] / (g[i] - g[i + 1])
-            return float(t[i] + f * (t[i + 1] - t[i]))
+            return float(t[i] + f * (t[i + 1] - t[i])), i, float(f)
     return None
 
 
@@ -466,6 +581,124 @@ def _line(t: np.ndarray, r: np.ndarray) -> tuple[float, float, float]:
     return float(np.mean(r)), 0.0, 0.0
 
 
+class _LineErr:
+    """Variance of the normal-state line R_n(T) = a + b·T at any T: the least-squares variance (σ = max(point
+    noise, unbiased rms of the residuals)) plus, when ``curv`` (t, r) is given, the square of the difference
+    between a quadratic through those points and the line — the extrapolation error of a straight line through a
+    curved normal state."""
+
+    def __init__(self, t: np.ndarray, r: np.ndarray, a: float, b: float, sigma_r: float,
+                 curv: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.a, self.b = a, b
+        self.quad = None
+        if curv is not None and curv[0].size >= 6 and np.ptp(curv[0]) > 0:
+            tq, rq = curv
+            c0, sc = float(tq.mean()), float(np.ptp(tq))
+            self.quad = (np.polyfit((tq - c0) / sc, rq, 2), c0, sc)
+        n = t.size
+        res = r - a - b * t
+        s2 = float(res @ res) / (n - 2) if n > 2 else 0.0
+        self.s2 = max(s2, sigma_r**2)
+        self.n = n
+        self.tm = float(np.mean(t)) if n else 0.0
+        self.sxx = float(np.sum((t - self.tm) ** 2)) if n else 0.0
+        # covariance of (a, b)
+        if n >= 2 and self.sxx > 0:
+            vb = self.s2 / self.sxx
+            cab = -self.tm * vb
+            va = self.s2 / n + self.tm**2 * vb
+            self.cov = np.array([[va, cab], [cab, vb]])
+        else:
+            self.cov = np.array([[self.s2 / max(n, 1), 0.0], [0.0, 0.0]])
+
+    def curvature(self, tt: float) -> float:
+        """Quadratic minus line at tt (0 without the quadratic)."""
+        if self.quad is None:
+            return 0.0
+        q, c0, sc = self.quad
+        return float(np.polyval(q, (tt - c0) / sc) - self.a - self.b * tt)
+
+    def var(self, tt: float) -> float:
+        v = np.array([1.0, tt])
+        return float(v @ self.cov @ v) + self.curvature(tt) ** 2
+
+
+def _local_fit(t: np.ndarray, g: np.ndarray, i: int, m: int = 4):
+    """Polynomial (cubic with ≥ 7 points, else quadratic/line) through points i − m … i + 1 + m of g(T).
+
+    Returns (poly in x = (T − t_c)/sc, t_c, sc, residual σ) or None."""
+    lo, hi = max(i - m, 0), min(i + 1 + m, t.size - 1)
+    tt, gg = t[lo : hi + 1], g[lo : hi + 1]
+    if tt.size < 2:
+        return None
+    deg = 3 if tt.size >= 7 else 2 if tt.size >= 5 else 1
+    tc, sc = float(tt.mean()), max(float(np.ptp(tt)), 1e-12)
+    x = (tt - tc) / sc
+    p = np.polyfit(x, gg, deg)
+    dof = tt.size - deg - 1
+    res = gg - np.polyval(p, x)
+    s = float(np.sqrt(res @ res / dof)) if dof > 0 else 0.0
+    return p, tc, sc, s
+
+
+def _crossing_err(t: np.ndarray, r: np.ndarray, f: float, i: int, u: float, a_n: float, b_n: float,
+                  line: _LineErr, sigma_r: float, width: float, t_noise: float) -> float:
+    """1σ error of the f-crossing between points i and i + 1 (module docstring, "Uncertainties")."""
+    g = r - f * (a_n + b_n * t)
+    dt = float(t[i + 1] - t[i])
+    tf = float(t[i] + u * dt)
+    slope = (g[i + 1] - g[i]) / dt
+    s_loc = 0.0
+    loc = _local_fit(t, g, i)
+    if loc is not None:
+        p, tc, sc, s_fit = loc
+        if sc <= 1.5 * width:
+            # the polynomial describes the transition: its residuals are the local scatter (R noise and the
+            # thermometer's scatter times the steep slope), its secant the slope the interpolation uses
+            s_loc = s_fit
+            sec = (np.polyval(p, (t[i + 1] - tc) / sc) - np.polyval(p, (t[i] - tc) / sc)) / dt
+            if sec > 0:
+                slope = sec
+    if not slope > 0:
+        return float(dt)
+    w2 = (1.0 - u) ** 2 + u**2
+    # temperature scatter: from the T column, or the local excess scatter of R over its noise, seen through the slope
+    s_t = max(t_noise, np.sqrt(max(s_loc**2 - sigma_r**2, 0.0)) / slope)
+    var = (sigma_r**2 * w2 + f**2 * line.var(tf)) / slope**2 + s_t**2 * w2
+    sig_eff = np.hypot(sigma_r, s_t * slope)
+    interp2 = _interp_err2(t, g, i, u, sig_eff, slope)
+    if dt > 0.25 * width:
+        # fewer than ~4 points across the 10–90 % width: no four-point cubic follows the step either, so the
+        # resolution of the point spacing (Δt/√12) bounds the interpolation error from below
+        interp2 = max(interp2, dt**2 / 12.0)
+    return float(np.sqrt(var + interp2))
+
+
+def _interp_err2(t: np.ndarray, g: np.ndarray, i: int, u: float, sig: float, slope: float) -> float:
+    """Squared error of linear interpolation: its crossing minus that of the cubic through the four nearest
+    points (Richardson-like), less the part of that difference the point noise explains."""
+    dt = float(t[i + 1] - t[i])
+    if i < 1 or i + 2 >= t.size:
+        return dt**2 / 12.0
+    tt = t[i - 1 : i + 3] - (t[i] + u * dt)
+    gg = g[i - 1 : i + 3]
+    try:
+        c = np.polyfit(tt, gg, 3)
+    except (np.linalg.LinAlgError, ValueError):
+        return dt**2 / 12.0
+    roots = np.roots(c)
+    roots = roots[np.abs(roots.imag) < 1e-12].real
+    roots = roots[(roots >= tt[1] - 1e-12) & (roots <= tt[2] + 1e-12)]
+    if roots.size == 0:
+        return dt**2 / 12.0
+    x = float(roots[np.argmin(np.abs(roots))])
+    # Lagrange weights of the four points at x, against the linear weights at the crossing
+    lag = np.array([np.prod([(x - tt[k]) / (tt[j] - tt[k]) for k in range(4) if k != j]) for j in range(4)])
+    lin = np.array([0.0, 1.0 - u, u, 0.0])
+    var_diff = sig**2 * float(np.sum((lag - lin) ** 2)) / slope**2
+    return max(x**2 - var_diff, 0.0)
+
+
 def _noise(t: np.ndarray, r: np.ndarray) -> float | None:
     """σ about a straight line, robust (1.4826 × MAD of the residuals)."""
     if t.size < 8:
@@ -475,9 +708,23 @@ def _noise(t: np.ndarray, r: np.ndarray) -> float | None:
     return float(1.4826 * np.median(np.abs(res - np.median(res))))
 
 
+@dataclass(frozen=True)
+class _TangentFit:
+    """The polynomial P(x), x = (T − c0)/sc, whose slope at xs is the steepest tangent (for its error)."""
+
+    p: np.ndarray | None  # coefficients, highest power first; None for the single-point secant
+    cov_unscaled: np.ndarray | None
+    c0: float
+    sc: float
+    xs: float
+    resid_var: float
+    half_step: float  # half the local point spacing (the secant's resolution)
+    alt: tuple[float, float, float] | None = None  # (T*, R*, slope) of a quintic through the same points
+
+
 def _tangent(t, r, rn_fn, r_lo: float, t_lo: float, t_hi: float, t_peak: float
-             ) -> tuple[float, float, float] | None:
-    """(T*, R*, slope) of the steepest tangent: cubic through the points in the 20–80 % band of the top step."""
+             ) -> tuple[float, float, float, _TangentFit] | None:
+    """(T*, R*, slope, fit) of the steepest tangent: cubic through the points in the 20–80 % band of the top step."""
     m = (t >= t_lo) & (t <= t_hi)
     tt, rr = t[m], r[m]
     if tt.size < 2:
@@ -496,34 +743,89 @@ def _tangent(t, r, rn_fn, r_lo: float, t_lo: float, t_hi: float, t_peak: float
     while hi + 1 < tt.size and inband[hi + 1]:
         hi += 1
     tb, rb = tt[lo : hi + 1], rr[lo : hi + 1]
-    if tb.size >= 6:
-        c0, sc = tb.mean(), max(np.ptp(tb), 1e-12)
-        x = (tb - c0) / sc
-        p = np.polyfit(x, rb, 3)
-        dp = np.polyder(p)
-        cands = [x.min(), x.max(), float((t_peak - c0) / sc)]
-        if p[0] != 0:
-            xv = -p[1] / (3 * p[0])
-            if x.min() <= xv <= x.max():
-                cands.append(float(xv))
-        cands = [v for v in cands if x.min() <= v <= x.max()]
-        xs = max(cands, key=lambda v: np.polyval(dp, v))
-        return float(c0 + xs * sc), float(np.polyval(p, xs)), float(np.polyval(dp, xs) / sc)
     if tb.size >= 2:
-        a, b, _ = _line(tb, rb)
-        tc = float(tb.mean())
-        return tc, a + b * tc, b
+        deg = 3 if tb.size >= 6 else 1
+        c0, sc = float(tb.mean()), max(float(np.ptp(tb)), 1e-12)
+        x = (tb - c0) / sc
+        A = np.vander(x, deg + 1)
+        p = np.linalg.lstsq(A, rb, rcond=None)[0]
+        res = rb - A @ p
+        dof = tb.size - deg - 1
+        rv = float(res @ res / dof) if dof > 0 else 0.0
+        cov_u = np.linalg.pinv(A.T @ A)
+        if deg == 3:
+            dp = np.polyder(p)
+            cands = [x.min(), x.max(), float((t_peak - c0) / sc)]
+            if p[0] != 0:
+                xv = -p[1] / (3 * p[0])
+                if x.min() <= xv <= x.max():
+                    cands.append(float(xv))
+            cands = [v for v in cands if x.min() <= v <= x.max()]
+            xs = float(max(cands, key=lambda v: np.polyval(dp, v)))
+        else:
+            xs = 0.0
+        alt = None
+        if deg == 3 and tb.size >= 9:
+            # the same construction with a quintic: the cubic's shape error (its maximum slope is 0.6 % low on a
+            # tanh step, more on an asymmetric one) shows as the difference
+            p5 = np.polyfit(x, rb, 5)
+            xx = np.linspace(x.min(), x.max(), 201)
+            d5 = np.polyval(np.polyder(p5), xx)
+            k5 = int(np.argmax(d5))
+            alt = (float(c0 + xx[k5] * sc), float(np.polyval(p5, xx[k5])), float(d5[k5] / sc))
+        fit = _TangentFit(p, cov_u, c0, sc, xs, rv, 0.5 * float(np.median(np.diff(tb))), alt)
+        return (float(c0 + xs * sc), float(np.polyval(p, xs)), float(np.polyval(np.polyder(p), xs) / sc), fit)
     # a single band point: the secant through the neighbours on either side
     j = lo
     j0, j1 = max(j - 1, 0), min(j + 1, tt.size - 1)
     if tt[j1] == tt[j0]:
         return None
     slope = (rr[j1] - rr[j0]) / (tt[j1] - tt[j0])
-    return float(tt[j]), float(rr[j]), float(slope)
+    fit = _TangentFit(None, None, float(tt[j]), 1.0, 0.0, 0.0, 0.5 * float(tt[j1] - tt[j0]))
+    return float(tt[j]), float(rr[j]), float(slope), fit
+
+
+def _onset_of(fit: _TangentFit, p: np.ndarray, a_n: float, b_n: float) -> float:
+    ts = fit.c0 + fit.xs * fit.sc
+    rs = float(np.polyval(p, fit.xs))
+    m = float(np.polyval(np.polyder(p), fit.xs)) / fit.sc
+    return ts + (a_n + b_n * ts - rs) / (m - b_n)
+
+
+def _onset_err(fit: _TangentFit, onset: float, slope: float, a_n: float, b_n: float, line: _LineErr,
+               sigma_r: float) -> float:
+    """1σ error of the onset: the tangent polynomial's and the normal line's covariances propagated to first
+    order (the tangent point held at the polynomial's steepest point, where the slope is stationary)."""
+    if fit.p is None:  # secant through two neighbours: half their spacing, the resolution of the construction
+        return float(fit.half_step)
+    s2 = max(fit.resid_var, sigma_r**2)
+    k = fit.p.size
+    cov = np.zeros((k + 2, k + 2))
+    cov[:k, :k] = fit.cov_unscaled * s2
+    cov[k:, k:] = line.cov
+    x0 = np.concatenate([fit.p, [a_n, b_n]])
+    grad = np.zeros(k + 2)
+    for j in range(k + 2):
+        h = 1e-6 * max(abs(x0[j]), 1e-6 * max(abs(float(np.max(np.abs(fit.p)))), 1e-12))
+        xp, xm = x0.copy(), x0.copy()
+        xp[j] += h
+        xm[j] -= h
+        grad[j] = (_onset_of(fit, xp[:k], xp[k], xp[k + 1]) - _onset_of(fit, xm[:k], xm[k], xm[k + 1])) / (2 * h)
+    var = float(grad @ cov @ grad)
+    # a curved normal state: the line's extrapolation error at the onset moves the intersection
+    var += (line.curvature(onset) / (slope - b_n)) ** 2
+    if fit.alt is not None and fit.alt[2] > b_n:
+        ts5, rs5, m5 = fit.alt
+        var += (ts5 + (a_n + b_n * ts5 - rs5) / (m5 - b_n) - onset) ** 2
+    if fit.p.size == 2:
+        # a straight line through < 6 band points is a secant: its slope can fall well short of the steepest
+        # tangent; the resolution of the band's point spacing Δ (Δ/√12) stands for that limit
+        var += fit.half_step**2 / 3.0
+    return float(np.sqrt(max(var, 0.0)))
 
 
 def _analyse(curve, normal_window, zero_threshold, smooth, min_step):
-    t, r, source, fld = _prepare(curve)
+    t, r, source, fld, t_noise = _prepare(curve)
     grid = _grid(t)
     dt = float(grid[1] - grid[0])
     if smooth is not None:
@@ -532,13 +834,19 @@ def _analyse(curve, normal_window, zero_threshold, smooth, min_step):
         s = _Smoothed(t, r, round(smooth / dt), grid)
     else:
         # first pass: the narrowest window that finds a step (noisy or broad transitions need wider ones)
+        first = None
         for wp in _PASS1_WINDOWS:
             if wp > max(grid.size * _PASS1_MAX_FRACTION, _PASS1_WINDOWS[0]):
                 break
             s = _Smoothed(t, r, wp, grid)
             steps = _select(s, min_step)
             if steps:
-                break
+                if first is None:
+                    first = (s, steps)
+                if not _fragment(s, steps):
+                    break
+        if first is not None and (not steps or _fragment(s, steps)):
+            s, steps = first  # every window gave a fragment: the narrowest window's steps
         if steps:
             main = max(steps, key=lambda c: c.height)
             win = round(_WINDOW_PER_FWHM * _fwhm_K(s, main) / dt)
@@ -546,9 +854,9 @@ def _analyse(curve, normal_window, zero_threshold, smooth, min_step):
             steps2 = _select(s2, min_step)
             if steps2:
                 s, steps = s2, steps2
-        return t, r, source, fld, s, steps
+        return t, r, source, fld, s, steps, t_noise
     steps = _select(s, min_step)
-    return t, r, source, fld, s, steps
+    return t, r, source, fld, s, steps, t_noise
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -586,7 +894,7 @@ def find_tc(
             raise InputError("normal_window must be a pair (T1, T2) in K", field="normal_window") from exc
         if not w2 > w1:
             raise InputError(f"normal_window must have T2 > T1 (got {normal_window})", field="normal_window")
-    t, r, source, fld, s, steps = _analyse(curve, normal_window, zero_threshold, smooth, min_step)
+    t, r, source, fld, s, steps, t_noise = _analyse(curve, normal_window, zero_threshold, smooth, min_step)
     params = {"normal_window": None if normal_window is None else [float(v) for v in normal_window],
               "zero_threshold": zero_threshold, "smooth": smooth, "min_step": min_step,
               "window_points": s.window_pts}
@@ -600,9 +908,20 @@ def find_tc(
         else:
             m = (t >= window[0]) & (t <= window[1])
         a, b, rms = _line(t[m], r[m])
-        return TcResult(False, None, None, None, None, None, float(a + b * t[m].max()), b, a,
+        rn_top = float(a + b * t[m].max())
+        rn_val, rn_err, rn_note = rn_top, None, None
+        if semi:
+            rn_val, rn_note = None, ("semiconducting curve (R rises on cooling) without a superconducting "
+                                     "transition: it has no normal-state resistance in the sense of R_n")
+        elif not rn_top > 0:
+            rn_val, rn_note = None, (f"the line through the normal-state points extrapolates to {rn_top:.4g} Ω "
+                                     f"≤ 0 at {float(t[m].max()):.4g} K: no normal-state resistance")
+        else:
+            rn_err = float(np.sqrt(_LineErr(t[m], r[m], a, b, s.sigma_r).var(float(t[m].max()))))
+        return TcResult(False, None, None, None, None, None, rn_val, b, a,
                         (float(t[m].min()), float(t[m].max())), int(m.sum()), rms, None, None, None, None,
-                        _noise(t[m], r[m]), (), semi, reason=reason, **common)
+                        _noise(t[m], r[m]), (), semi, reason=reason, r_normal_err_ohm=rn_err,
+                        r_normal_note=rn_note, **common)
 
     if not steps:
         return no_transition(f"no step in R(T) of at least {min_step:g} R_n", normal_window)
@@ -634,6 +953,10 @@ def find_tc(
         nw = (float(t[m].min()), float(t[m].max()))
     a_n, b_n, rms_n = _line(t[m], r[m])
     n_norm = int(m.sum())
+    # curvature of the normal state: a quadratic over the window and up to twice its length beyond it
+    span = nw[1] - nw[0]
+    mq = (t >= nw[0]) & (t <= nw[1] + (2.0 * span if normal_window is None else 0.0))
+    line_err = _LineErr(t[m], r[m], a_n, b_n, s.sigma_r, (t[mq], r[mq]))
 
     def rn_fn(tt):
         return a_n + b_n * np.asarray(tt, dtype=float)
@@ -648,28 +971,37 @@ def find_tc(
         top = steps[-1]
         top_desc = _describe(s, top, rn_fn)
         t_pk = top_desc.t_max_slope_K
-    transitions = tuple(_describe(s, c, rn_fn) for c in reversed(steps))
+    transitions = tuple(_describe(s, c, rn_fn, t_noise) for c in reversed(steps))
 
     # ---- onset: steepest tangent of the top step ∩ normal line
     i_lo = int(np.floor(max(top.il, 0)))
     r_lo_top = float(s.r[i_lo])
     tan = _tangent(t, r, rn_fn, r_lo_top, float(s.grid[i_lo]), nw[0], t_pk)
-    onset = None
+    onset = onset_err = None
     if tan is not None:
-        t_star, r_star, slope = tan
+        t_star, r_star, slope, tfit = tan
         if slope > b_n:
             onset = (r_star - slope * t_star - a_n) / (b_n - slope)
             onset = float(onset)
+            onset_err = _onset_err(tfit, onset, slope, a_n, b_n, line_err, s.sigma_r)
     t_ref = onset if onset is not None else t_pk
-    r_n = float(rn_fn(t_ref))
+    r_n: float | None = float(rn_fn(t_ref))
+    r_n_err: float | None = float(np.sqrt(line_err.var(t_ref)))
+    r_n_note = None
+    if not r_n > 0:
+        r_n_note = f"the normal-state line extrapolates to {r_n:.4g} Ω ≤ 0 at {t_ref:.4g} K"
+        r_n = r_n_err = None
 
     # ---- 90 / 50 / 10 % crossings on the measured points, from the normal side
     j0 = int(np.searchsorted(t, nw[0], side="right")) - 1
     j0 = max(j0, int(np.searchsorted(t, t_pk)))
     lv = rn_fn(t)
-    tc90 = _crossing_down(t, r, 0.9 * lv, j0)
-    tc50 = _crossing_down(t, r, 0.5 * lv, j0)
-    tc10 = _crossing_down(t, r, 0.1 * lv, j0)
+    crossings = {}
+    for f in (0.9, 0.5, 0.1):
+        c = _crossing_down(t, r, f * lv, j0)
+        crossings[f] = (None, None) if c is None else (
+            c[0], _crossing_err(t, r, f, c[1], c[2], a_n, b_n, line_err, s.sigma_r, wid, t_noise))
+    (tc90, e90), (tc50, e50), (tc10, e10) = crossings[0.9], crossings[0.5], crossings[0.1]
 
     # ---- noise, zero
     low = steps[0]
@@ -682,16 +1014,19 @@ def find_tc(
         sigma = _noise(t[m], r[m])
     if sigma is None:
         sigma = rms_n
-    thr = float(zero_threshold) if zero_threshold is not None else max(3.0 * sigma, 1e-3 * r_n)
-    tz = None
+    r_scale = r_n if r_n is not None else float(rn_fn(t_pk))
+    thr = float(zero_threshold) if zero_threshold is not None else max(3.0 * sigma, 1e-3 * r_scale)
+    tz = ez = None
     below = s.r < thr
     if below[0]:
         k = int(np.argmin(below)) if not np.all(below) else s.grid.size - 1
         if k > 0 and not below[k]:
             y0, y1 = s.r[k - 1], s.r[k]
             tz = float(s.grid[k - 1] + (thr - y0) / (y1 - y0) * s.dt)
+            ez = _zero_err(s, t, r, thr, tz, t_noise)
         else:
             tz = float(s.grid[k])
+            ez = float(s.dt)
 
     return TcResult(
         superconducting=True, tc_onset_K=onset, tc_90_K=tc90, tc_50_K=tc50, tc_10_K=tc10, tc_zero_K=tz,
@@ -700,8 +1035,28 @@ def find_tc(
         tangent_slope_ohm_per_K=None if tan is None else tan[2],
         tangent_point_K=None if tan is None else tan[0], tangent_point_ohm=None if tan is None else tan[1],
         zero_threshold_ohm=thr, noise_ohm=float(sigma), transitions=transitions,
-        normal_state_semiconducting=semi, **common,
+        normal_state_semiconducting=semi, tc_onset_err_K=onset_err, tc_90_err_K=e90, tc_50_err_K=e50,
+        tc_10_err_K=e10, tc_zero_err_K=ez, r_normal_err_ohm=r_n_err, r_normal_note=r_n_note, **common,
     )
+
+
+def _zero_err(s: _Smoothed, t: np.ndarray, r: np.ndarray, thr: float, tz: float, t_noise: float) -> float:
+    """1σ error of T_zero: the smoothed curve's noise σ_R‖h₀‖ (h₀ the smoothing filter) over its slope there, the
+    resolution of the measured points (local spacing/√12) and the thermometer scatter in quadrature, and the
+    smoothing's own shift of the foot — the distance to the nearest place where the measured points themselves rise
+    through the threshold (a filter wider than the transition, on coarse data, moves the foot)."""
+    h0 = savgol_coeffs(s.window_pts, 3)
+    sig_s = s.sigma_r * float(np.linalg.norm(h0))
+    slope = float(np.interp(tz, s.grid, s.d))
+    j = int(np.clip(np.searchsorted(t, tz), 1, t.size - 1))
+    res = max(float(t[j] - t[j - 1]), s.dt) / np.sqrt(12.0)
+    noise = sig_s / slope if slope > 0 else s.window_pts * s.dt / 2.0
+    shift = 0.0
+    up = np.flatnonzero((r[:-1] < thr) & (r[1:] >= thr))  # the points rise through the threshold between i, i + 1
+    if up.size:
+        cross = t[up] + (thr - r[up]) / (r[up + 1] - r[up]) * (t[up + 1] - t[up])
+        shift = float(cross[np.argmin(np.abs(cross - tz))] - tz)
+    return float(np.sqrt(noise**2 + res**2 + t_noise**2 + shift**2))
 
 
 def _semiconducting(t, r, s: _Smoothed, steps: list[_Step], min_fraction: float = 0.5) -> bool:
@@ -731,5 +1086,5 @@ def is_semiconducting(curve, *, min_fraction: float = 0.5, smooth: float | None 
     (so a flat, noisy curve is not called semiconducting)."""
     if not 0 < min_fraction < 1:
         raise InputError(f"min_fraction must be in (0, 1) (got {min_fraction})", field="min_fraction")
-    t, r, _, _, s, steps = _analyse(curve, None, None, smooth, 0.1)
+    t, r, _, _, s, steps, _ = _analyse(curve, None, None, smooth, 0.1)
     return _semiconducting(t, r, s, steps, min_fraction)
