@@ -10,6 +10,7 @@ import typer
 
 from ..demo_data import DEMO_TRANSPORT, DEMO_XRD, demo_folder, demo_truth_sq
 from ..io import atomic_path, atomic_write_text, read_pattern
+from ..precision import fmt
 from ..report.claims import claim_counts, headline
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
@@ -206,11 +207,14 @@ def demo(
     t = summary["transport"]
     tm = t["measured"]
     err_console.print(f"[bold]transport[/bold] — {t['label']}")
-    err_console.print(f"  Tc(50 %, 0 T) {tm['zero_field']['tc_50_K']:.3f} K (true {t['truth']['tc_50_K']}); "
+    z = tm["zero_field"]
+    err_console.print(f"  Tc(50 %, 0 T) {fmt(z['tc_50_K'], z.get('tc_50_err_K'), 'K')} (true {t['truth']['tc_50_K']}); "
                       f"two transitions at {', '.join(f'{x:.2f}' for x in t['recovery']['transitions_found_K'])} K "
                       f"(true {t['truth']['two_transitions_K']})")
-    err_console.print(f"  μ0Hc2(0): GL {tm['hc2']['hc2_gl_T']:.2f} T (true {t['truth']['hc2_gl_0_T']}), "
-                      f"WHH −0.693·Tc·slope {tm['hc2']['hc2_whh_T']:.2f} T; Pauli {tm['hc2']['pauli_limit_T']:.1f} T")
+    h = tm["hc2"]
+    err_console.print(f"  μ0Hc2(0): GL {fmt(h['hc2_gl_T'], h.get('hc2_gl_err_T'), 'T')} (true {t['truth']['hc2_gl_0_T']}), "
+                      f"WHH −0.693·Tc·slope {fmt(h['hc2_whh_T'], h.get('hc2_whh_err_T'), 'T')}; "
+                      f"Pauli {h['pauli_limit_T']:.1f} T")
     sc = tm["sigma"]["directions"]
     first = next(iter(sc.values()))
     err_console.print(f"  σ(P) breakpoints {', '.join(f'{b:.1f}' for b in first['breakpoints_GPa'])} GPa "

@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..precision import fmt
+
 __all__ = ["chromium_path", "render_report", "screenshot", "write_report"]
 
 _CSS = """
@@ -147,9 +149,14 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
                          + "</ul>")
     for run in s.get("transport", []):
         parts.append(f"<h3>transport “{_e(run['name'])}” ({_e(run['direction'])})</h3>")
-        rows = [[_num(c["pressure_GPa"]), _e(c["superconducting"]), _num(c["tc_50_K"]),
-                 _e(", ".join(f"{t:.2f}" for t in c["transitions_K"] if t is not None)), _num(c["hc2_whh_T"]),
-                 _num(c["hc2_gl_T"]), _e(Path(c["file"]).name)] for c in run["curves"]]
+        def ex(c):
+            return " (extrapolated)" if c.get("hc2_extrapolated") else ""
+
+        rows = [[_num(c["pressure_GPa"]), _e(c["superconducting"]), _e(fmt(c["tc_50_K"], c.get("tc_50_err_K"))),
+                 _e(", ".join(f"{t:.2f}" for t in c["transitions_K"] if t is not None)),
+                 _e(fmt(c["hc2_whh_T"], c.get("hc2_whh_err_T")) + ex(c)),
+                 _e(fmt(c["hc2_gl_T"], c.get("hc2_gl_err_T")) + ex(c)), _e(Path(c["file"]).name)]
+                for c in run["curves"]]
         if rows:
             parts.append(_table(["P (GPa)", "superconducting", "Tc 50 % (K)", "transitions (K)",
                                  "μ0Hc2(0) WHH (T)", "μ0Hc2(0) GL (T)", "file"], rows))

@@ -146,10 +146,13 @@ class TcPoint:
         h = self.hc2 or {}
         return {"run": self.run, "direction": self.direction, "pressure_GPa": self.pressure_GPa, "file": self.file,
                 "superconducting": self.superconducting, "semiconducting": self.data.get("semiconducting"),
-                "tc_onset_K": self.tc.get("tc_onset_K"), "tc_50_K": self.tc.get("tc_50_K"),
-                "tc_zero_K": self.tc.get("tc_zero_K"), "transitions_K": self.transitions_K,
+                "tc_onset_K": self.tc.get("tc_onset_K"), "tc_onset_err_K": self.tc.get("tc_onset_err_K"),
+                "tc_50_K": self.tc.get("tc_50_K"), "tc_50_err_K": self.tc.get("tc_50_err_K"),
+                "tc_zero_K": self.tc.get("tc_zero_K"), "tc_zero_err_K": self.tc.get("tc_zero_err_K"),
+                "transitions_K": self.transitions_K,
                 "fields_T": self.data.get("fields_T"), "hc2_whh_T": h.get("hc2_whh_T"),
                 "hc2_whh_err_T": h.get("hc2_whh_err_T"), "hc2_gl_T": h.get("hc2_gl_T"),
+                "hc2_gl_err_T": h.get("hc2_gl_err_T"), "hc2_extrapolated": h.get("extrapolation"),
                 "dHc2dT_T_per_K": h.get("dHc2dT_T_per_K"), "hc2_error": self.data.get("hc2_error")}
 
 
