@@ -188,8 +188,14 @@ def _read_all(traj: list[Path], frames: str, fmt: str | None, species: str | Non
 
     spec = None if species is None else [s.strip() for s in species.split(",") if s.strip()]
     out = []
+    from ..structure.neighbors import check_frame
+
     for path in traj:
-        out.extend(read_frames(path, frames, format=fmt, species=spec))
+        got = read_frames(path, frames, format=fmt, species=spec)
+        for k, atoms in enumerate(got):
+            # refuse a corrupt frame (NaN positions, a cell in the wrong unit) before any analysis allocates for it
+            check_frame(atoms, source=atoms.info.get("source") or f"{path} frame {k}")
+        out.extend(got)
     first = out[0]
     ref = _counts(first)
     for atoms in out[1:]:

@@ -10,7 +10,7 @@ import typer
 from ..errors import InputError
 from ..io import read_qd, read_rt_table
 from ..precision import fmt
-from ..transport.curve import RCurve
+from ..transport.curve import RCurve, check_plausible
 from .common import echo_json, err_console, handle_errors
 
 app = typer.Typer(help="Transport: Tc, upper critical field, conductivity vs pressure.", no_args_is_help=True,
@@ -26,6 +26,12 @@ def load_curve(path: Path, channel: int | None) -> RCurve:
 
 def _load(path: Path, channel: int | None) -> tuple[RCurve, list[int]]:
     """(curve, the file's channels with data) — the list is empty for a table."""
+    curve, chans = _load_raw(path, channel)
+    check_plausible(curve.temperature_K, curve.resistance_ohm, curve.field_T, source=curve.source)
+    return curve, chans
+
+
+def _load_raw(path: Path, channel: int | None) -> tuple[RCurve, list[int]]:
     if path.suffix.lower() in TABLE_SUFFIXES:
         if channel is not None:
             raise InputError("--channel applies to Quantum Design .dat files, not tables", source=path,
@@ -228,7 +234,12 @@ def sigma(
     t = read_rt_table(table, x="P")
     kind = "resistance" if t.quantity == "resistance_ohm" else "resistivity"
     direction = None if t.directions is None else list(t.directions)
-    res = conductivity_regimes(t.pressure_GPa, t.values, direction=direction, n_segments=segments, kind=kind)
+    try:
+        res = conductivity_regimes(t.pressure_GPa, t.values, direction=direction, n_segments=segments, kind=kind)
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        raise InputError(exc.message, source=table, line=exc.line, field=exc.field) from None
     out = res.to_dict() | {"input": str(table)}
     if json_out:
         echo_json(out)

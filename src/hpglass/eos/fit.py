@@ -368,6 +368,11 @@ class EosFit(EquationOfState):
 
 
 # -- fitting ---------------------------------------------------------------------------------------------------
+#: plausible input ranges of fit_eos: |P| up to 10 TPa, volumes within a factor 100 of each other
+MAX_ABS_PRESSURE_GPA = 1e4
+MAX_VOLUME_SPAN = 100.0
+
+
 def _as_array(x, name, n, source, allow_none=False):
     if x is None:
         return None
@@ -381,12 +386,19 @@ def _as_array(x, name, n, source, allow_none=False):
     return a
 
 
-def _sigma(s, name, source):
-    """None when absent or all zero; InputError when negative or zero on only some rows."""
+def _sigma(s, name, source, values=None):
+    """None when absent or all zero; InputError when negative, zero on only some rows, or implausibly tiny (below
+    1e-12 of the value: ``values`` per point, or the largest |value| for pressures that may be 0)."""
     if s is None:
         return None
     if np.any(s < 0):
         raise InputError(f"{name} is negative on point {int(np.argmax(s < 0)) + 1}", source=source, field=name)
+    if values is not None:
+        tiny = (s > 0) & (s < 1e-12 * np.abs(values))
+        if np.any(tiny):
+            i = int(np.argmax(tiny))
+            raise InputError(f"{name} {s[i]:g} on point {i + 1} is implausibly small (below 1e-12 × "
+                             f"{abs(values[i]):g}); give a real 1σ error, or none", source=source, field=name)
     if np.all(s == 0):
         return None
     if np.any(s == 0):
@@ -461,8 +473,19 @@ def fit_eos(
     if np.any(V <= 0):
         raise InputError(f"volume {V[V <= 0][0]:g} on point {int(np.argmax(V <= 0)) + 1} is not positive",
                          source=source, field="volume")
-    sP = _sigma(_as_array(sigma_P, "sigma_P", n, source), "sigma_P", source)
-    sV = _sigma(_as_array(sigma_V, "sigma_V", n, source), "sigma_V", source)
+    # beyond these the arithmetic overflows (1e308 cells) and no solid does it: refuse, naming the point
+    big_p = np.abs(P) > MAX_ABS_PRESSURE_GPA
+    if np.any(big_p):
+        i = int(np.argmax(big_p))
+        raise InputError(f"pressure {P[i]:g} GPa on point {i + 1} is beyond ±{MAX_ABS_PRESSURE_GPA:g} GPa",
+                         source=source, field="pressure")
+    if V.max() / V.min() > MAX_VOLUME_SPAN:
+        i = int(np.argmax(V)) if V.max() / np.median(V) > np.median(V) / V.min() else int(np.argmin(V))
+        raise InputError(f"volume {V[i]:g} on point {i + 1}: the volumes span a factor {V.max() / V.min():.3g}, "
+                         f"more than the {MAX_VOLUME_SPAN:g} any compression gives (a corrupt cell or mixed units?)",
+                         source=source, field="volume")
+    sP = _sigma(_as_array(sigma_P, "sigma_P", n, source), "sigma_P", source, np.full(n, np.max(np.abs(P))))
+    sV = _sigma(_as_array(sigma_V, "sigma_V", n, source), "sigma_V", source, V)
 
     names = forms.PARAMS[form]
     fixed = {k: float(v) for k, v in (fixed or {}).items() if v is not None}
@@ -506,7 +529,13 @@ def fit_eos(
     def jac1(theta):
         return forms.dpressure_dparams(V, full(theta), form, free) * w1[:, None]
 
-    sol = least_squares(res1, x0, jac=jac1, bounds=(lower, upper), x_scale="jac", method="trf", max_nfev=2000)
+    try:
+        with np.errstate(all="ignore"):
+            sol = least_squares(res1, x0, jac=jac1, bounds=(lower, upper), x_scale="jac", method="trf",
+                                max_nfev=2000)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise ConvergenceError(f"the starting fit failed on non-finite numbers ({exc}); check the points for "
+                               "extreme values", source=source) from None
     theta = sol.x
 
     if sP is not None and sV is not None and method == "odr":
@@ -602,12 +631,22 @@ def _odr(P, V, sP, sV, theta, full, form, free, lower, upper):
         J[n + np.arange(n), k + np.arange(n)] = 1.0 / sV
         return J
 
+    with np.errstate(all="ignore"):
+        wp, wv = 1.0 / sP, 1.0 / sV
+    if not (np.all(np.isfinite(wp)) and np.all(np.isfinite(wv)) and np.all(np.isfinite(theta))):
+        raise InputError("the stated errors are too small to weight the points (1/σ overflows); give real 1σ "
+                         "errors", field="sigma_V" if not np.all(np.isfinite(wv)) else "sigma_P")
     x0 = np.concatenate([theta, V])
     lo = np.concatenate([lower, np.full(n, 1e-12)])
     hi = np.concatenate([upper, np.full(n, np.inf)])
-    sol = least_squares(res, x0, jac=jac, bounds=(lo, hi), x_scale="jac", method="trf", xtol=1e-14, ftol=1e-14,
-                        gtol=1e-12, max_nfev=5000, tr_solver="lsmr" if sparse else "exact",
-                        **({"tr_options": {"atol": 1e-15, "btol": 1e-15}} if sparse else {}))
+    try:
+        with np.errstate(all="ignore"):
+            sol = least_squares(res, x0, jac=jac, bounds=(lo, hi), x_scale="jac", method="trf", xtol=1e-14,
+                                ftol=1e-14, gtol=1e-12, max_nfev=5000, tr_solver="lsmr" if sparse else "exact",
+                                **({"tr_options": {"atol": 1e-15, "btol": 1e-15}} if sparse else {}))
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise ConvergenceError(f"the errors-in-both-variables fit failed on non-finite numbers ({exc}); check "
+                               "the errors and values for extreme entries") from None
     return sol.x[:k], sol.x[k:], float(np.sum(sol.fun**2)), sol
 
 

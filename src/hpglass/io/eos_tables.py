@@ -368,6 +368,9 @@ def _read_rows(lines, start, sep, ncol, picks, path):
     return np.asarray(values, dtype=float), row_lines
 
 
+_MIN_REL_ERROR = 1e-12  # smallest plausible 1σ error relative to the value (pressure: to the table's largest |P|)
+
+
 def _check(data, used, cols, row_lines, kind, path) -> None:
     p = data[("pressure", False)]
     main = data[(kind, False)]
@@ -376,12 +379,27 @@ def _check(data, used, cols, row_lines, kind, path) -> None:
     if bad.size:
         i = bad[0]
         raise InputError(f"{kind} {main[i]:g} is not positive", source=path, line=row_lines[i], field=name)
+    big = np.nonzero(np.abs(p) > 1e4)[0]
+    if big.size:
+        i = big[0]
+        raise InputError(f"pressure {p[i]:g} GPa is beyond ±10000 GPa (a corrupt cell?)", source=path,
+                         line=row_lines[i], field=cols[("pressure", False)].name)
     for key in used:
         if key[1]:
             neg = np.nonzero(data[key] < 0)[0]
             if neg.size:
                 raise InputError(f"negative error {data[key][neg[0]]:g}", source=path, line=row_lines[neg[0]],
                                  field=cols[key].name)
+            # an error far below the value's own rounding (4.9e-324, 1e-20 on 100 Å³) is a corrupt cell: it would
+            # weight one point ~1e300 times the others and overflow the fit
+            e = data[key]
+            scale = np.abs(data[(key[0], False)]) if key[0] != "pressure" else np.full(e.shape, np.max(np.abs(p)))
+            tiny = np.nonzero((e > 0) & (e < _MIN_REL_ERROR * scale))[0]
+            if tiny.size:
+                i = tiny[0]
+                raise InputError(f"error {e[i]:g} is implausibly small (below {_MIN_REL_ERROR:g} × "
+                                 f"{scale[i]:g}); give a real 1σ error, 0 on every row for none, or drop the column",
+                                 source=path, line=row_lines[i], field=cols[key].name)
     pname = cols[("pressure", False)].name
     seen: dict[float, int] = {}
     for i, v in enumerate(p):

@@ -445,9 +445,26 @@ def read_text(path: Path, what: str = "file") -> tuple[str, str]:
     if b"\0" in raw[:65536]:
         raise InputError(f"binary file, not a text {what}", source=path)
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
+        text, encoding = raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    if len(text) > MAX_LINE_CHARS:
+        _check_line_lengths(text, path, what)
+    return text, encoding
+
+
+#: longest line a text reader accepts (characters): below the csv module's field limit (131072), far above any
+#: real row; a longer line is a corrupt or wrong file, named with its line number instead of a csv traceback
+MAX_LINE_CHARS = 100_000
+
+
+def _check_line_lengths(text: str, path: Path, what: str) -> None:
+    start = 0
+    for number, m in enumerate(re.finditer(r"\r\n|\r|\n", text + "\n"), start=1):
+        if m.start() - start > MAX_LINE_CHARS:
+            raise InputError(f"line of {m.start() - start:,} characters, longer than the {MAX_LINE_CHARS:,} a "
+                             f"{what} row may have (a corrupt or wrong file?)", source=path, line=number)
+        start = m.end()
 
 
 def split_lines(text: str) -> list[str]:
@@ -466,7 +483,10 @@ def split_cells(text: str, sep: str) -> list[str]:
         return text.split()
     import csv
 
-    return [c.strip() for c in next(csv.reader([text], delimiter=sep, skipinitialspace=True), [])]
+    try:
+        return [c.strip() for c in next(csv.reader([text], delimiter=sep, skipinitialspace=True), [])]
+    except csv.Error as exc:
+        raise InputError(f"row cannot be split into cells: {exc}") from None
 
 
 def read_qd(path) -> QDFile:

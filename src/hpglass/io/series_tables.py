@@ -44,6 +44,10 @@ from ..series.records import MIN_PRESSURE_GPA, Series, SeriesPoint, normalize_di
 from .atomic import atomic_write_text
 from .quantum_design import read_text, split_cells, split_lines
 
+#: plausible magnitudes: pressures up to 10 TPa; any other value below 1e100 so that fits can square it
+MAX_ABS_PRESSURE_GPA = 1e4
+MAX_ABS_VALUE = 1e100
+
 __all__ = ["format_series_table", "parse_pressure_column", "read_pattern_listing", "read_series_table",
            "write_series_table"]
 
@@ -267,6 +271,9 @@ def read_series_table(path, run: str | None = None, direction: str | None = None
                              field=names[p_col]) from None
         if not math.isfinite(p):
             raise InputError(f"pressure is {pc!r}", source=path, line=ln, field=names[p_col])
+        if abs(p) > MAX_ABS_PRESSURE_GPA:
+            raise InputError(f"pressure {p:g} GPa is beyond ±{MAX_ABS_PRESSURE_GPA:g} GPa (a corrupt cell?)",
+                             source=path, line=ln, field=names[p_col])
         pe = None
         if p_err_col is not None:
             c = cells[p_err_col]
@@ -295,6 +302,9 @@ def read_series_table(path, run: str | None = None, direction: str | None = None
             c = cells[idx[n]]
             if c.strip().lower() not in _MISSING:
                 values[n] = float(c)
+                if abs(values[n]) > MAX_ABS_VALUE:
+                    raise InputError(f"value {values[n]:g} is beyond ±{MAX_ABS_VALUE:g}: sums of squares of it "
+                                     "overflow (a corrupt cell?)", source=path, line=ln, field=n)
             e = err_cols.get(n)
             if e is not None and cells[idx[e]].strip().lower() not in _MISSING:
                 ev = float(cells[idx[e]])

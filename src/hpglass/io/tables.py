@@ -54,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..transport.curve import RCurve
+from ..transport.curve import MAX_ABS_FIELD_T, MAX_ABS_RESISTANCE, MAX_TEMPERATURE_K, RCurve
 from ._text import find_header
 from .quantum_design import read_text, resistance_unit, split_cells, split_lines
 
@@ -197,6 +197,7 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
                          source=path)
     data = {q: a[ok] for q, a in data.items()}
     meta["row_lines"] = np.asarray(row_lines)[ok]
+    _check_plausible(data, columns, meta["row_lines"], path)
     value_q = "resistance" if "resistance" in columns else "resistivity"
     if x == "T":
         return _rt_curve(data, value_q, columns, field_T, path, meta)
@@ -209,6 +210,26 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
         resistivity_ohm_cm=data["resistivity"] if value_q == "resistivity" else None,
         direction=direction, directions=directions,
         temperature_K=data.get("temperature"), field_T=data.get("field"), source=str(path), meta=meta)
+
+
+#: plausible magnitudes per quantity (lo, hi): beyond them a cell is corrupt (1e308 overflows every analysis)
+_PLAUSIBLE = {"temperature": (0.0, MAX_TEMPERATURE_K), "resistance": (-MAX_ABS_RESISTANCE, MAX_ABS_RESISTANCE),
+              "resistivity": (-MAX_ABS_RESISTANCE, MAX_ABS_RESISTANCE), "pressure": (-1e4, 1e4),
+              "field": (-MAX_ABS_FIELD_T, MAX_ABS_FIELD_T)}
+_UNITS = {"temperature": "K", "resistance": "Ω", "resistivity": "Ω·cm", "pressure": "GPa", "field": "T"}
+
+
+def _check_plausible(data: dict, columns: dict, row_lines: np.ndarray, path: Path) -> None:
+    for q, a in data.items():
+        if q not in _PLAUSIBLE:
+            continue
+        lo, hi = _PLAUSIBLE[q]
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(a) & ((a < lo) | (a > hi))
+        if np.any(bad):
+            k = int(np.argmax(bad))
+            raise InputError(f"{q} {a[k]:g} {_UNITS[q]} is outside the plausible {lo:g} to {hi:g} {_UNITS[q]} "
+                             "(a corrupt cell?)", source=path, line=int(row_lines[k]), field=columns[q].name)
 
 
 # -- header ---------------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ Bad files raise :class:`hpglass.errors.InputError` naming the file and the 1-bas
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -165,7 +166,7 @@ def _floats(lines: list[str], i: int, path: Path, n: int | None, what: str, at_l
 
 def _ints(lines: list[str], i: int, path: Path, n: int | None, what: str, at_least: bool = False) -> list[int]:
     vals = _floats(lines, i, path, n, what, at_least)
-    if any(v != int(v) for v in vals):
+    if any(not math.isfinite(v) or v != int(v) for v in vals):
         raise InputError(f"expected whole numbers ({what}), got {lines[i].strip()[:60]!r}", source=path, line=i + 1)
     return [int(v) for v in vals]
 
@@ -192,6 +193,12 @@ def _read_values(lines: list[str], start: int, count: int, path: Path, what: str
     """
     if start >= len(lines) or not lines[start].split():
         raise InputError(f"no {what} where they should start", source=path, line=start + 1)
+    # estimate before allocating: every number takes at least 2 characters (a digit and a separator)
+    room = sum(len(line) + 1 for line in lines[start:])
+    if count > room // 2 + 1:
+        raise InputError(f"the header promises {count:,} {what} but the rest of the file "
+                         f"({room:,} characters) can hold at most {room // 2 + 1:,}: a wrong grid size or a "
+                         "truncated file", source=path, line=start)
     if to_end:
         stop = len(lines)
     else:
@@ -327,8 +334,8 @@ def _read_vasp_volumetric(path, *, divide_by_volume: bool, kind: str) -> Volumet
     shape = _ints(lines, i, path, 3, "grid dimensions nx ny nz")
     if min(shape) < 1:
         raise InputError(f"grid dimensions must be positive, got {shape}", source=path, line=i + 1)
-    count = int(np.prod(shape))
-    values, nxt = _read_values(lines, i + 1, count, path, f"{count} grid values")
+    count = math.prod(shape)  # Python ints: np.prod would wrap around for a corrupt 10⁷³ header
+    values, nxt = _read_values(lines, i + 1, count, path, "grid values")
     grid = values.reshape(shape[::-1]).transpose(2, 1, 0).copy()  # Fortran order: x fastest
     cell = np.array(atoms.cell)
     if divide_by_volume:
@@ -382,21 +389,21 @@ def read_cube(path: str | os.PathLike, *, periodic: bool = True) -> VolumetricGr
                          line=max(len(lines), 1))
     head = _floats(lines, 2, path, 4, "natoms and origin x y z", at_least=True)
     parts = lines[2].split()
-    if head[0] != int(head[0]):
+    if not math.isfinite(head[0]) or head[0] != int(head[0]):
         raise InputError(f"number of atoms must be a whole number, got {parts[0]!r}", source=path, line=3)
     natoms_signed = int(head[0])
     natoms = abs(natoms_signed)
     nval = 1
     if len(parts) >= 5:
         nv = _floats(lines, 2, path, 5, "natoms, origin and values per point", at_least=True)[4]
-        if nv != int(nv) or nv < 1:
+        if not math.isfinite(nv) or nv != int(nv) or nv < 1:
             raise InputError(f"values per point must be a positive whole number, got {parts[4]!r}", source=path,
                              line=3)
         nval = int(nv)
     counts, vectors = [], []
     for k in range(3):
         row = _floats(lines, 3 + k, path, 4, f"voxel count and vector {'xyz'[k]}", at_least=True)
-        if row[0] != int(row[0]) or row[0] == 0:
+        if not math.isfinite(row[0]) or row[0] != int(row[0]) or row[0] == 0:
             raise InputError(f"voxel count must be a non-zero whole number, got {lines[3 + k].split()[0]!r}",
                              source=path, line=4 + k)
         counts.append(int(row[0]))
@@ -435,8 +442,8 @@ def read_cube(path: str | os.PathLike, *, periodic: bool = True) -> VolumetricGr
             got += len(lines[i].split())
             i += 1
         nval = max(nval, first)
-    count = int(np.prod(shape)) * nval
-    values, nxt = _read_values(lines, i, count, path, f"{count} grid values", to_end=True)
+    count = math.prod(shape) * nval
+    values, nxt = _read_values(lines, i, count, path, "grid values", to_end=True)
     if any(line.strip() for line in lines[nxt:]):
         raise InputError(f"more numbers than the {count} grid values the header announces", source=path,
                          line=nxt + 1)

@@ -11,8 +11,9 @@ library's records hold the published numbers quoted here:
     9182–9186 (2007), doi:10.1073/pnas.0609013104, Table 1 and eq. 3: Vinet isotherm at T_ref = 300 K with
     V0 = 67.850 Å³, K0 = 167 GPa (fixed), K0' = 6.00 ± 0.02, plus a Mie–Grüneisen–Debye thermal pressure
     P_th(V, T) − P_th(V, 300 K) with θ0 = 170 K, γ0 = 2.97 ± 0.03, q = 0.6 ± 0.3, γ = γ0 (V/V0)^q and the
-    Debye temperature as printed by Fei et al., θ = θ0 (V/V0)^(−γ). Any temperature > 0 K is accepted; outside
-    298–2330 K (the measured envelope of the fit) the result carries an extrapolation warning.
+    Debye temperature as printed by Fei et al., θ = θ0 (V/V0)^(−γ). Temperatures 0 < T ≤ 3000 K are accepted
+    (above 3000 K gold is molten at any pressure the scale covers: an InputError); outside 298–2330 K (the
+    measured envelope of the fit) the result carries an extrapolation warning.
 ``"dewaele2004"`` — Dewaele, Loubeyre & Mezouar, Phys. Rev. B 70, 094112 (2004), doi:10.1103/PhysRevB.70.094112,
     Table II (revised ruby scale, A = 1904 GPa, B = 9.5 of their eq. 1): Vinet at 298 K with
     V0 = 16.962 Å³/atom = 67.848 Å³, K0 = 167 GPa (fixed), K0' = 6.00 ± 0.02 (95 % interval), fitted to
@@ -56,6 +57,12 @@ __all__ = [
 MIN_PRESSURE_GPA = -1.0
 #: smallest V/V0 accepted (Au at V/V0 = 0.5 is beyond 500 GPa): smaller means wrong units
 MIN_VOLUME_RATIO = 0.5
+#: largest V/V0 accepted: gold at 0 GPa near melting is ≈ 1.06 V0; a larger cell is a wrong d-spacing or unit
+MAX_VOLUME_RATIO = 1.2
+#: hottest temperature a thermal scale accepts, K (solid gold; Fei 2007 measured 298–2330 K)
+MAX_TEMPERATURE_K = 3000.0
+#: largest lattice parameter computed (Å): guards a³ against overflow before the V/V0 check names the input
+_MAX_LATTICE_A = 1e3
 #: an isothermal scale accepts temperatures this close to its reference, K
 ROOM_TEMPERATURE_TOLERANCE_K = 5.0
 
@@ -155,7 +162,11 @@ def cubic_cell_volume(d_A: float, hkl) -> float:
     n = h * h + k * k + l * l
     if n == 0:
         raise InputError("(000) is not a reflection", field="hkl")
-    return (finite_number(d_A, "d", positive=True) * math.sqrt(n)) ** 3
+    a = finite_number(d_A, "d", positive=True) * math.sqrt(n)
+    if a > _MAX_LATTICE_A:
+        raise InputError(f"d = {d_A:g} Å with ({h}{k}{l}) gives a cubic cell edge of {a:.4g} Å, not a gold cell "
+                         f"(a0 ≈ 4.08 Å): is the d-spacing in Å?", field="d")
+    return a**3
 
 
 def _version() -> str:
@@ -345,6 +356,10 @@ def gold_pressure(
     v0 = float(record.reference_volume)
     t_ref = float(record.reference_temperature)
     field_name = {"volume": "volume", "d": "d", "two_theta": "two_theta"}[route]
+    if volume / v0 > MAX_VOLUME_RATIO:
+        raise InputError(f"gives V/V0 = {volume / v0:.4g} (V = {volume:.4g} Å³, V0 = {v0:g} Å³), above the "
+                         f"{MAX_VOLUME_RATIO:g} of solid gold at any pressure: check the "
+                         f"{route.replace('_', ' ')}, its unit and the reflection", field=field_name)
     if volume / v0 < MIN_VOLUME_RATIO:
         unit = "Å³" if route == "volume" else "Å"
         raise InputError(f"gives V/V0 = {volume / v0:.3g} (V = {volume:.4g} Å³, V0 = {v0:g} Å³), far beyond any gold "
@@ -357,6 +372,9 @@ def gold_pressure(
         t = t_ref
     else:
         t = finite_number(temperature_K, "temperature", positive=True)
+        if t > MAX_TEMPERATURE_K:
+            raise InputError(f"{t:g} K is above the {MAX_TEMPERATURE_K:g} K limit of the gold scales (solid gold; "
+                             f"{sc.label} was measured to 2330 K)", field="temperature")
         if not thermal and abs(t - t_ref) > ROOM_TEMPERATURE_TOLERANCE_K:
             raise InputError(f"the {sc.key} scale is a {t_ref:g} K isotherm without a thermal model"
                              f"; {t:g} K needs a thermal scale (fei2007)", field="temperature")

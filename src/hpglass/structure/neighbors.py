@@ -37,8 +37,10 @@ class NeighbourList:
         from matscipy.neighbours import neighbour_list
 
         check_frame(atoms)
-        if not cutoff > 0:
+        if not (np.isfinite(cutoff) and cutoff > 0):
             raise InputError(f"cutoff must be positive, got {cutoff}", field="cutoff")
+        check_memory(estimated_pairs(atoms, cutoff) * _BYTES_PER_PAIR,
+                     f"the neighbour list to {cutoff:g} Å ({estimated_pairs(atoms, cutoff):.3g} pairs)", field="cutoff")
         i, j, d, D, S = neighbour_list("ijdDS", atoms, float(cutoff))
         order = np.lexsort((d, i))
         i, j, d, D, S = i[order], j[order], d[order], D[order], S[order]
@@ -79,12 +81,53 @@ class NeighbourList:
         return np.diff(self.first)
 
 
+#: volume per atom a frame may have, Å³: below 1 Å³ no matter exists (the densest solids at TPa are ≳ 2 Å³/atom; an
+#: 80-atom 1 Å cell would give 10⁸ neighbour pairs); above 1e4 Å³ it is a gas or a cell in the wrong unit (a 1e6 Å
+#: cell would give a 10⁹-bin histogram)
+MIN_VOLUME_PER_ATOM_A3 = 1.0
+MAX_VOLUME_PER_ATOM_A3 = 1e4
+#: memory an analysis may plan for one frame (neighbour lists, histograms), bytes
+MEMORY_LIMIT_BYTES = 2 * 1024**3
+#: bytes per directed pair of a neighbour list, with the sort and the copies made while building it
+_BYTES_PER_PAIR = 200
+
+
 def check_frame(atoms, source: str = "frame") -> None:
-    """A frame must have atoms and a fully periodic cell with non-zero volume."""
+    """A frame must have atoms, finite positions and a fully periodic cell with a volume per atom in
+    [MIN_VOLUME_PER_ATOM_A3, MAX_VOLUME_PER_ATOM_A3] (1–1e4 Å³)."""
     if len(atoms) == 0:
         raise InputError("frame has no atoms", source=source)
     if not np.all(atoms.pbc):
         raise InputError(f"frame is not periodic in all directions (pbc = {list(map(bool, atoms.pbc))}); "
                          "structure analysis needs a periodic cell", source=source)
-    if atoms.cell.rank < 3 or not abs(atoms.cell.volume) > 1e-6:
+    cell = np.asarray(atoms.cell, dtype=float)
+    if not np.all(np.isfinite(cell)):
+        raise InputError("the cell holds a NaN or inf", source=source, field="cell")
+    pos = np.asarray(atoms.positions, dtype=float)
+    bad = ~np.all(np.isfinite(pos), axis=1)
+    if np.any(bad):
+        k = int(np.argmax(bad))
+        raise InputError(f"atom {k + 1} has a non-finite position {pos[k].tolist()}", source=source,
+                         field="positions")
+    with np.errstate(all="ignore"):
+        volume = abs(float(np.linalg.det(cell))) if atoms.cell.rank == 3 else 0.0
+    if atoms.cell.rank < 3 or not volume > 1e-6:
         raise InputError("frame has no cell (or a cell of zero volume)", source=source)
+    per_atom = volume / len(atoms)
+    if not MIN_VOLUME_PER_ATOM_A3 <= per_atom <= MAX_VOLUME_PER_ATOM_A3:
+        raise InputError(f"volume per atom {per_atom:.4g} Å³ ({len(atoms)} atoms in {volume:.4g} Å³) is outside "
+                         f"the {MIN_VOLUME_PER_ATOM_A3:g}–{MAX_VOLUME_PER_ATOM_A3:g} Å³ of condensed matter: a cell "
+                         "in the wrong unit or a corrupt frame?", source=source, field="cell")
+
+
+def estimated_pairs(atoms, cutoff: float) -> float:
+    """Directed pairs within ``cutoff`` expected at the frame's mean density (N² 4πrc³/3V, images included)."""
+    return len(atoms) ** 2 * (4.0 / 3.0) * np.pi * float(cutoff) ** 3 / abs(float(atoms.cell.volume))
+
+
+def check_memory(needed_bytes: float, what: str, source: str = "frame", field: str | None = None) -> None:
+    """InputError when an analysis would need more than MEMORY_LIMIT_BYTES (2 GiB) — said before allocating."""
+    if not needed_bytes <= MEMORY_LIMIT_BYTES:
+        raise InputError(f"{what} would need about {needed_bytes / 1024**3:.3g} GiB, more than the "
+                         f"{MEMORY_LIMIT_BYTES / 1024**3:g} GiB limit: lower the cutoff / r_max or use a smaller frame",
+                         source=source, field=field)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .neighbors import NeighbourList, check_frame
+from .neighbors import NeighbourList, check_frame, check_memory
 
 __all__ = ["PAIR_METHODS", "PairAverage", "PairDistribution", "average_pair_distributions", "common_r_max",
            "half_min_height", "pair_distribution", "pair_distributions", "pair_key", "parse_pair", "species_of"]
@@ -241,6 +241,10 @@ def pair_distribution(atoms, r_max: float | None = None, dr: float = 0.01, nl: N
         raise InputError(f"dr must be positive, got {dr}", field="dr")
     if not (np.isfinite(r_max) and r_max > dr):
         raise InputError(f"r_max must exceed dr ({dr} Å), got {r_max}", field="r_max")
+    ns_est = len(set(atoms.get_chemical_symbols()))
+    # the (ns, ns, n_bins) counts in int64, g(r) and the shell volumes as floats: estimate before allocating
+    check_memory(r_max / dr * (ns_est * ns_est * 8 * 4 + 64), f"g(r) with {r_max / dr:.3g} bins of {dr:g} Å",
+                 field="dr")
     n_bins = int(np.floor(r_max / dr + 1e-9))
     edges = dr * np.arange(n_bins + 1)
     rc = float(edges[-1])

@@ -34,6 +34,10 @@ _DIRECTION_ALIASES = {
     "decrease": "decompression", "release": "decompression", "-": "decompression",
 }
 _KINDS = ("resistivity", "resistance", "conductivity")
+#: most points one branch may have: the breakpoint search costs O(points × candidate breakpoints) (8000 points
+#: ≈ 20 s on one core, 70 000 > 150 s); R(P) runs in a diamond cell have tens to hundreds of points, so a larger
+#: table is a logged time series: average it per pressure step first
+MAX_POINTS_PER_BRANCH = 10_000
 
 
 def _version() -> str:
@@ -141,14 +145,17 @@ def _directions(direction, n: int, pressure: np.ndarray) -> np.ndarray:
     d = np.asarray(direction, dtype=object)
     if d.shape != (n,):
         raise InputError(f"direction must have one label per point ({n}), got shape {d.shape}", field="direction")
-    out = np.empty(n, dtype=object)
-    for i, lab in enumerate(d):
-        key = str(lab).strip().lower()
+    # one look-up per distinct label, not per row (tables of 10⁴–10⁵ rows hold two or three labels)
+    labels, inverse = np.unique(np.array([str(x) for x in d], dtype=object), return_inverse=True)
+    mapped = np.empty(labels.size, dtype=object)
+    for k, lab in enumerate(labels):
+        key = lab.strip().lower()
         if key not in _DIRECTION_ALIASES:
-            raise InputError(f"unknown direction label {lab!r} at index {i} (use 'compression'/'decompression')",
+            i = int(np.argmax(inverse == k))
+            raise InputError(f"unknown direction label {d[i]!r} at index {i} (use 'compression'/'decompression')",
                              field="direction")
-        out[i] = _DIRECTION_ALIASES[key]
-    return out
+        mapped[k] = _DIRECTION_ALIASES[key]
+    return mapped[inverse.ravel()]
 
 
 def conductivity_regimes(
@@ -197,6 +204,10 @@ def conductivity_regimes(
             continue
         if np.unique(p[m]).size < 3:
             raise InputError(f"the {lab} branch has fewer than 3 distinct pressures", field="pressure_GPa")
+        if int(m.sum()) > MAX_POINTS_PER_BRANCH:
+            raise InputError(f"the {lab} branch has {int(m.sum()):,} points, more than the {MAX_POINTS_PER_BRANCH:,} "
+                             "the breakpoint search takes (it would run for minutes); average the rows per pressure "
+                             "step first", field="pressure_GPa")
         fit = fit_piecewise(p[m], logs[m], n_segments, sigma=None if sig is None else sig[m],
                             min_points=min_points, ci_level=ci_level, max_segments=max_segments)
         p1, p2 = change_between_GPa if change_between_GPa is not None else (float(p[m].min()), float(p[m].max()))

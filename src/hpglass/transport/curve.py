@@ -8,6 +8,31 @@ import numpy as np
 
 from ..errors import InputError
 
+#: plausible magnitudes of measured transport data; anything beyond is a corrupt cell, not a measurement (and would
+#: overflow the arithmetic of the analyses: a span of 1e308 K is inf)
+MAX_TEMPERATURE_K = 1e4
+MAX_ABS_RESISTANCE = 1e30  # Ω (or Ω·cm for a resistivity column)
+MAX_ABS_FIELD_T = 1e4
+
+
+def check_plausible(temperature_K, resistance_ohm, field_T=None, *, source: str = "<curve>") -> None:
+    """InputError naming the first finite value outside the plausible ranges (NaN/inf are left to the callers,
+    which drop them): 0 ≤ T ≤ 1e4 K, |R| ≤ 1e30 Ω, |μ0H| ≤ 1e4 T."""
+    checks = [("temperature_K", temperature_K, lambda a: (a < 0) | (a > MAX_TEMPERATURE_K),
+               f"temperature {{:g}} K (point {{}}) is outside 0–{MAX_TEMPERATURE_K:g} K"),
+              ("resistance_ohm", resistance_ohm, lambda a: np.abs(a) > MAX_ABS_RESISTANCE,
+               f"resistance {{:g}} (point {{}}) is beyond the plausible |R| ≤ {MAX_ABS_RESISTANCE:g} Ω")]
+    if field_T is not None:
+        checks.append(("field_T", field_T, lambda a: np.abs(a) > MAX_ABS_FIELD_T,
+                       f"field {{:g}} T (point {{}}) is beyond the plausible |μ0H| ≤ {MAX_ABS_FIELD_T:g} T"))
+    for name, a, bad_fn, msg in checks:
+        a = np.asarray(a, dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(a) & bad_fn(a)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise InputError(msg.format(float(a.flat[i]), i + 1) + " (a corrupt cell?)", source=source, field=name)
+
 
 @dataclass(frozen=True)
 class RCurve:

@@ -92,7 +92,7 @@ import numpy as np
 from scipy.signal import find_peaks, peak_widths, savgol_coeffs, savgol_filter
 
 from ..errors import InputError
-from .curve import RCurve
+from .curve import RCurve, check_plausible
 
 __all__ = ["TcResult", "Transition", "find_tc", "is_semiconducting"]
 
@@ -300,6 +300,7 @@ def _prepare(curve) -> tuple[np.ndarray, np.ndarray, str, float | None, float]:
         if t.ndim != 1 or r.shape != t.shape:
             raise InputError(f"temperature and resistance must be 1D of equal length ({t.shape}, {r.shape})",
                              source=source, field="temperature_K")
+    check_plausible(t, r, source=source)
     m = np.isfinite(t) & np.isfinite(r)
     t, r = t[m], r[m]
     t_noise = _thermometer_noise(t)
