@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -29,3 +30,14 @@ def replace_block(readme: Path, begin: str, end: str, block: str) -> None:
     tmp = readme.with_suffix(".md.tmp")
     tmp.write_text(new, encoding="utf-8")
     tmp.replace(readme)
+
+
+def coverage_arguments(description: str, argv=None) -> tuple[argparse.Namespace, int]:
+    """The options every coverage script takes (--quick, --n, --seed, --only) and the replica count they give."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--quick", action="store_true", help="60 replicas per case")
+    ap.add_argument("--n", type=int, default=None, help="replicas per case (default 400, --quick 60)")
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--only", default="", help="run only cases whose family or name contains this")
+    a = ap.parse_args(argv)
+    return a, a.n or (60 if a.quick else 400)

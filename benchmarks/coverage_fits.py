@@ -32,7 +32,6 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
-import argparse
 import sys
 import time
 import warnings
@@ -46,6 +45,7 @@ from hpglass.eos.crossover import density_crossover
 from hpglass.eos.fit import fit_density, fit_eos
 from hpglass.errors import HpglassError
 from hpglass.series.piecewise import fit_piecewise
+from common import coverage_arguments  # noqa: E402  (benchmarks/common.py)
 
 Z68 = 1.0
 Z95 = 1.959963984540054
@@ -311,13 +311,7 @@ def _demo_snapshot() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="60 replicas per case")
-    ap.add_argument("--n", type=int, default=None, help="replicas per case (default 400, --quick 60)")
-    ap.add_argument("--seed", type=int, default=12)
-    ap.add_argument("--only", default="", help="run only cases whose family or name contains this")
-    a = ap.parse_args(argv)
-    n = a.n or (60 if a.quick else 400)
+    a, n = coverage_arguments(__doc__.split("\n")[0], argv)
     t0 = time.perf_counter()
     jobs = [("piecewise", c.name, run_piecewise, c) for c in _pw_cases()]
     jobs += [("eos", c.name, run_eos, c) for c in _eos_cases()]

@@ -52,7 +52,6 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
-import argparse
 import sys
 import time
 import warnings
@@ -65,6 +64,7 @@ from hpglass.transport.hc2 import Hc2Points, fit_hc2
 from hpglass.transport.synthetic import gl_hc2
 from hpglass.transport.tc import find_tc
 from hpglass.transport.whh import WHH_DIRTY_COEFF_EXACT, whh_hc2
+from common import coverage_arguments  # noqa: E402  (benchmarks/common.py)
 
 Z68 = 1.0
 Z95 = 1.959963984540054
@@ -252,13 +252,7 @@ def cases() -> list[tuple[str, str, object]]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="60 replicas per case")
-    ap.add_argument("--n", type=int, default=None, help="replicas per case (default 400, --quick 60)")
-    ap.add_argument("--seed", type=int, default=12)
-    ap.add_argument("--only", default="", help="run only cases whose family or name contains this")
-    a = ap.parse_args(argv)
-    n = a.n or (60 if a.quick else 400)
+    a, n = coverage_arguments(__doc__.split("\n")[0], argv)
     t0 = time.perf_counter()
     print(f"# Coverage of transport uncertainties — {n} replicas per case, seed {a.seed}\n")
     print("| family | case | quantity | 68 % cov. | 95 % cov. | z-scale | bias | flagged extrapolation | n |")

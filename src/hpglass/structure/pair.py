@@ -82,8 +82,26 @@ def parse_pair(label: str, species: tuple[str, ...] | None = None, field_name: s
     return a, b
 
 
+class _BinnedInR:
+    """Bin centres r, width dr and range r_max of a histogram with ``edges`` (Å)."""
+
+    edges: np.ndarray
+
+    @property
+    def r(self) -> np.ndarray:
+        return 0.5 * (self.edges[:-1] + self.edges[1:])
+
+    @property
+    def dr(self) -> float:
+        return float(self.edges[1] - self.edges[0])
+
+    @property
+    def r_max(self) -> float:
+        return float(self.edges[-1])
+
+
 @dataclass(frozen=True)
-class PairDistribution:
+class PairDistribution(_BinnedInR):
     """Pair counts of one frame in bins [edges[k], edges[k+1]) and the g_ab(r) they give.
 
     counts[a][b] (array over bins) counts ordered pairs centre a → neighbour b, summed over all a atoms; the
@@ -98,17 +116,6 @@ class PairDistribution:
     half_height: float  # half the smallest cell height of the frame, Å
     meta: dict = field(default_factory=dict, compare=False)
 
-    @property
-    def r(self) -> np.ndarray:
-        return 0.5 * (self.edges[:-1] + self.edges[1:])
-
-    @property
-    def dr(self) -> float:
-        return float(self.edges[1] - self.edges[0])
-
-    @property
-    def r_max(self) -> float:
-        return float(self.edges[-1])
 
     @property
     def n_atoms(self) -> int:
@@ -325,7 +332,7 @@ def pair_distributions(frames, r_max: float | None = None, dr: float = 0.01, met
 
 
 @dataclass(frozen=True)
-class PairAverage:
+class PairAverage(_BinnedInR):
     """Pair distributions of several frames on one r grid, averaged: g_total and every partial g_ab with the
     standard error of the mean over frames (:class:`~hpglass.structure.frames.FrameAverage`, s/√n, ddof = 1;
     NaN for one frame).
@@ -345,17 +352,6 @@ class PairAverage:
     pair: PairDistribution = field(repr=False)
     truncated_from: float | None = None
 
-    @property
-    def r(self) -> np.ndarray:
-        return 0.5 * (self.edges[:-1] + self.edges[1:])
-
-    @property
-    def dr(self) -> float:
-        return float(self.edges[1] - self.edges[0])
-
-    @property
-    def r_max(self) -> float:
-        return float(self.edges[-1])
 
     def columns(self) -> dict[str, np.ndarray]:
         """r_A, g_total, g_total_sem and g_<a>-<b>, g_<a>-<b>_sem per unordered pair (for write_table)."""
