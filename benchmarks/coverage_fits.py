@@ -37,6 +37,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -45,7 +46,9 @@ from hpglass.eos.crossover import density_crossover
 from hpglass.eos.fit import fit_density, fit_eos
 from hpglass.errors import HpglassError
 from hpglass.series.piecewise import fit_piecewise
-from common import coverage_arguments  # noqa: E402  (benchmarks/common.py)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/common.py, also when imported by the tests
+from common import coverage_arguments  # noqa: E402
 
 Z68 = 1.0
 Z95 = 1.959963984540054

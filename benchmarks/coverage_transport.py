@@ -55,6 +55,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import brentq
@@ -64,7 +65,9 @@ from hpglass.transport.hc2 import Hc2Points, fit_hc2
 from hpglass.transport.synthetic import gl_hc2
 from hpglass.transport.tc import find_tc
 from hpglass.transport.whh import WHH_DIRTY_COEFF_EXACT, whh_hc2
-from common import coverage_arguments  # noqa: E402  (benchmarks/common.py)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/common.py, also when imported by the tests
+from common import coverage_arguments  # noqa: E402
 
 Z68 = 1.0
 Z95 = 1.959963984540054

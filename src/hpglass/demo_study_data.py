@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DEMO_STUDY_DIFFRACTION", "DEMO_STUDY_TRANSPORT", "demo_study_toml", "make_demo_study_patterns",
-           "make_demo_study_transport", "model_tcs", "simulated_frames_by_pressure"]
+__all__ = ["DEMO_BCC_REFERENCE", "DEMO_ELF", "DEMO_STUDY_DIFFRACTION", "DEMO_STUDY_SIMULATION",
+           "DEMO_STUDY_TRANSPORT", "bundle_elf_grid", "bundle_elf_run", "bundled_study_toml", "demo_study_toml",
+           "elf_grid_name", "make_bcc_reference", "make_demo_study_patterns", "make_demo_study_transport", "model_tcs",
+           "simulated_frames_by_pressure"]
 
 DEMO_STUDY_TRANSPORT: dict = {
     "label": ("SYNTHETIC DynaCool-ETO-format R(T) files made by hpglass.demo_study_data.make_demo_study_transport "
@@ -257,6 +259,134 @@ def _counts(atoms) -> dict[str, int]:
     return {el: sym.count(el) for el in dict.fromkeys(sym)}
 
 
+# -- the bcc reference trajectory (claim M6) ------------------------------------------------------------------------
+DEMO_BCC_REFERENCE: dict = {
+    "label": "bcc Sb2Se3, 60 GPa (SevenNet-0, 300 K NPT MD)",
+    "pressure_GPa": 60.0,
+    # a cubic 5 × 5 × 5 supercell of the disordered bcc (250 atoms, 100 Sb / 150 Se): the default 5 × 5 × 2 cell of
+    # ``hpglass simulate --crystal bcc`` is only 2 a ≈ 6.3 Å high, so its g(r) would end at ≈ 3.2 Å (half the
+    # smallest cell height); the cubic one reaches ≈ 8 Å, beyond the glass cell's ≈ 6 Å
+    "repeat": (5, 5, 5),
+    "start_density_g_cm3": 7.5,
+    "seed": 60,
+    "fmax_eV_A": 0.01,
+    "relax_steps": 500,
+    # NPT MD from the relaxed crystal: 0.5 ps to equilibrate at 300 K and 60 GPa, 1 ps of production
+    "md": {"timestep_fs": 2.0, "temperature_K": 300.0, "equilibration_steps": 0, "pressure_equilibration_steps": 250,
+           "steps_per_pressure": 500, "sample_every": 50, "checkpoint_every": 50, "thermostat_time_fs": 100.0,
+           "barostat_time_fs": 500.0, "compressibility_per_GPa": 0.02, "barostat": "isotropic", "seed": 2060},
+    "folder": "bcc_reference",
+    "file": "bcc_P_60GPa_md.extxyz",
+}
+
+
+def make_bcc_reference(out_dir, device: str = "cpu", threads: int = 1, progress=None) -> dict:
+    """The bcc reference trajectory of the bundled study: relax the cubic 250-atom disordered bcc Sb2Se3 at 60 GPa
+    (0 K, full cell, FIRE; :func:`hpglass.simulate.crystals.relax_ladder` in ``out_dir/relax``), then NPT MD at
+    300 K and 60 GPa from it (:func:`hpglass.simulate.run_protocol` in ``out_dir/md``), both with SevenNet-0 and
+    both resuming when run again. Returns {"relaxed": path, "frames": path of the sampled MD frames, ...}."""
+    import json
+    from pathlib import Path
+
+    from .simulate import calculators
+    from .simulate.crystals import bcc_sb2se3_cell, relax_ladder
+    from .simulate.protocol import ProtocolConfig, run_protocol
+
+    s = DEMO_BCC_REFERENCE
+    out = Path(out_dir)
+    p = s["pressure_GPa"]
+    meta = calculators.potential_info("sevenn", device, threads) | {
+        "crystal": "bcc", "repeat": list(s["repeat"]), "bcc_start_density_g_cm3": s["start_density_g_cm3"],
+        "bcc_seed": s["seed"], "made_by": "hpglass.demo_study_data.make_bcc_reference"}
+    factory = calculators.calculator_factory("sevenn", device, threads)
+    start = bcc_sb2se3_cell(density_g_cm3=s["start_density_g_cm3"], repeat=s["repeat"], seed=s["seed"])
+    lad = relax_ladder(start, [p], factory, out / "relax", name="bcc", fmax=s["fmax_eV_A"], steps=s["relax_steps"],
+                       metadata=meta)
+    relaxed = lad.files[p]
+    cfg = ProtocolConfig(composition="Sb2Se3", n_atoms=len(start), pressures_GPa=(p,),
+                         initial_structure=str(relaxed), **s["md"])
+    md = out / "md"
+    md.mkdir(parents=True, exist_ok=True)
+    # the run record `hpglass simulate` writes (so that `hpglass simulate --resume OUT/md` continues it too)
+    (md / "run.json").write_text(json.dumps({"config": cfg.to_dict(), "metadata": meta}, indent=1) + "\n")
+    res = run_protocol(cfg, factory, md, resume=(md / "checkpoint.json").is_file(), progress=progress, metadata=meta)
+    frames = next(f for f in res.files[f"P_{p:g}GPa"] if str(f).endswith(".extxyz"))
+    return {"relaxed": Path(relaxed), "frames": Path(frames), "relax": lad, "md": res}
+
+
+# -- ELF grids of chosen frames (claim M8, Fig. 5c) ----------------------------------------------------------------
+DEMO_ELF: dict = {
+    # pressure (GPa) → the frame (last of the bundled P_<p>GPa.extxyz) whose ELF ``hpglass elf`` computed
+    "pressures_GPa": (0.0, 30.0),
+    "folder": "elf",
+    # bundled grid: every ``stride``-th point of GPAW's fine grid along each axis, values with ``digits`` decimals
+    # of the mantissa, gzip-compressed (mtime 0: the same bytes every time)
+    "stride": 2,
+    "digits": 3,
+    "gpaw": {"mode": "pw", "ecut_eV": 400.0, "kpts": "1,1,1", "xc": "PBE", "smearing_eV": 0.1},
+    # the bundled study's bond cutoffs (its [[simulation]] cutoffs_A): the bonds whose midpoints claim M8 samples
+    "cutoffs_A": {"Sb-Se": 3.3, "Sb-Sb": 3.3, "Se-Se": 3.0},
+}
+
+
+def elf_grid_name(pressure_GPa: float) -> str:
+    return f"elf_P_{pressure_GPa:g}GPa.cube.gz"
+
+
+def bundle_elf_grid(cube_in, out_path, stride: int | None = None, digits: int | None = None) -> dict:
+    """Write the ELF cube ``cube_in`` (``hpglass elf``'s ``elf.cube``) downsampled by ``stride`` (every stride-th
+    grid point of each axis; the cell stays the same) as a gzip-compressed cube with ``digits`` decimals; returns
+    {"path", "shape", "bytes"}. :func:`bundle_elf_run` records the study's analysis of both grids."""
+    import gzip
+    from pathlib import Path
+
+    from .io.atomic import atomic_write_bytes
+    from .io.volumetric import VolumetricGrid, format_cube, read_cube
+
+    st = DEMO_ELF["stride"] if stride is None else int(stride)
+    dg = DEMO_ELF["digits"] if digits is None else int(digits)
+    g = read_cube(cube_in)
+    small = VolumetricGrid(atoms=g.atoms, values=np.ascontiguousarray(g.values[::st, ::st, ::st]), origin=g.origin,
+                           cell=g.cell, source=str(cube_in), meta=dict(g.meta))
+    text = format_cube(small, f"{g.meta.get('comment', 'ELF')} | every {st}th point of the {g.shape} grid", dg)
+    data = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    atomic_write_bytes(Path(out_path), data)
+    return {"path": Path(out_path), "shape": small.shape, "bytes": len(data)}
+
+
+def bundle_elf_run(run_dir, pressure_GPa: float, out_folder) -> dict:
+    """Bundle one ``hpglass elf`` frame folder (``elf.cube``, ``elf_summary.json``, ``frame.extxyz``): the grid as
+    :func:`bundle_elf_grid` writes it (``elf_P_<p>GPa.cube.gz``) and ``elf_P_<p>GPa_summary.json`` = the
+    ``hpglass elf`` record of the full grid (per-species summary, histograms, GPAW run; paths relative) plus the
+    study's analysis (:func:`hpglass.study.elf_grids.analyse_elf_grid`, bundled study cutoffs) of the full and of
+    the bundled grid, so that what the downsampling changes is on record."""
+    import json
+    from pathlib import Path
+
+    from .io.atomic import atomic_write_text
+    from .study.elf_grids import analyse_elf_grid
+
+    run_dir, out_folder = Path(run_dir), Path(out_folder)
+    p = float(pressure_GPa)
+    name = elf_grid_name(p)
+    info = bundle_elf_grid(run_dir / "elf.cube", out_folder / name)
+    cut = DEMO_ELF["cutoffs_A"]
+    full = analyse_elf_grid(run_dir / "elf.cube", cut, p)["summary"] | {"file": "elf.cube (full grid, not bundled)"}
+    small = analyse_elf_grid(out_folder / name, cut, p)["summary"] | {"file": name}
+    full["per_species"]["source"], small["per_species"]["source"] = full["file"], name
+    rec = json.loads((run_dir / "elf_summary.json").read_text(encoding="utf-8"))
+    rec["bundled_grid"] = {"file": name, "shape": list(info["shape"]), "bytes": info["bytes"],
+                           "stride": DEMO_ELF["stride"], "digits": DEMO_ELF["digits"],
+                           "made_by": "hpglass.demo_study_data.bundle_elf_run", "cutoffs_A": dict(cut),
+                           "study_analysis_full_grid": full, "study_analysis_bundled_grid": small}
+    text = json.dumps(rec, indent=1, default=str)
+    for prefix in (str(run_dir.resolve().parent) + "/", str(Path.cwd().resolve()) + "/"):  # paths as run, relative
+        text = text.replace(prefix, "")
+    atomic_write_text(out_folder / f"elf_P_{p:g}GPa_summary.json", text + "\n")
+    return {"grid": out_folder / name, "summary": out_folder / f"elf_P_{p:g}GPa_summary.json", "full": full,
+            "bundled": small}
+
+
 # -- the bundled study file -----------------------------------------------------------------------------------------
 def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -264,9 +394,10 @@ def _toml_str(s: str) -> str:
 
 def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eos: dict,
                     references: dict[str, str], frames_folder: str = "../simulated",
-                    sim_model: str = "", xrd_model: str = "") -> str:
+                    sim_model: str = "", xrd_model: str = "", elf: dict[float, str] | None = None) -> str:
     """Text of the bundled study file for simulated frames at ``sim_pressures`` (files ``P_<p>GPa.extxyz`` in
-    ``frames_folder``), the patterns made from them and the model transport runs of this module."""
+    ``frames_folder``), the patterns made from them and the model transport runs of this module; ``references``
+    (label → file) and ``elf`` (pressure → ELF grid file) are relative to ``frames_folder``."""
     t = DEMO_STUDY_TRANSPORT
     lines = [
         "# The bundled demo study of hpglass (`hpglass demo` runs it; `hpglass run study.toml --out DIR` too).",
@@ -328,9 +459,41 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
               "max_ring = 8", 'cutoffs_A = { "Sb-Se" = 3.3, "Sb-Sb" = 3.3, "Se-Se" = 3.0 }', "frames = ["]
     lines += [f'    {{ pressure_GPa = {p:g}, file = "{frames_folder}/P_{p:g}GPa.extxyz" }},' for p in sim_pressures]
     lines += ["]", "references = { " + ", ".join(f"{_toml_str(k)} = \"{frames_folder}/{v}\""
-                                              for k, v in references.items()) + " }",
+                                              for k, v in references.items()) + " }"]
+    if elf:
+        lines += ["elf = ["] + [f'    {{ pressure_GPa = {p:g}, file = "{frames_folder}/{f}" }},'
+                                for p, f in elf.items()] + ["]"]
+    lines += [
               f"provenance = {{ kind = \"simulated\", model = {_toml_str(sim_model)} }}", "",
               "[analysis]", "refine_density = true", "refine_bkg = true", "q1_segments = 2", "r1_segments = 2",
               "sigma_segments = 3", 'glass_eos_form = "bm3"', 'tc_criterion = "50"', "hc2_criterion_pct = 50.0",
               'hc2_slope_model = "quadratic"', "workers = 1", ""]
     return "\n".join(lines)
+
+
+#: the inputs of the bundled study file that are not in this module's other tables: the simulated pressures, the
+#: crystal EOS (a BM3 fit of the Pnma ladder ``simulated/crystals/pnma_eos.csv``), the crystal reference
+#: trajectories and ELF grids (relative to ``simulated/``) and the simulation's provenance
+DEMO_STUDY_SIMULATION: dict = {
+    "pressures_GPa": (0.0, 5.0, 10.0, 16.0, 20.0, 30.0, 40.0, 50.0, 60.0),
+    "crystal_eos": {
+        "form": "bm3", "rho0_g_cm3": 5.3031, "K0_GPa": 10.739, "K0p": 9.732,
+        "label": ("Pnma Sb2Se3 relaxed at 0 K with SevenNet-0 at 0-60 GPa (hpglass simulate --crystal pnma), BM3 "
+                  "fit of all 9 points: rho0 5.303 +- 0.023 g/cm3, K0 10.7 +- 0.6 GPa, K0' 9.7 +- 0.3"),
+        "legend": "Pnma, SevenNet-0, 0 K (BM3 fit)"},
+    "references": {"Pnma Sb2Se3, 0 GPa (SevenNet-0, 0 K)": "crystals/pnma_P_0GPa.extxyz",
+                   DEMO_BCC_REFERENCE["label"]: f"{DEMO_BCC_REFERENCE['folder']}/{DEMO_BCC_REFERENCE['file']}"},
+    "elf": {p: f"{DEMO_ELF['folder']}/{elf_grid_name(p)}" for p in DEMO_ELF["pressures_GPa"]},
+    "model": ("hpglass simulate with SevenNet-0 (7net-0, sevenn 0.13.0): 80 atoms, melt 1200 K 3 ps, quench 200 K/ps, "
+              "300 K; Berendsen NPT ladder 0-20 GPa in one run, 30 GPa and 40-60 GPa in branches; bcc reference: "
+              "250-atom disordered bcc, NPT MD at 60 GPa and 300 K; ELF: GPAW PBE 400 eV of the last 0 and 30 GPa "
+              "frames (see simulated/README.md)"),
+}
+
+
+def bundled_study_toml() -> str:
+    """The text of the bundled ``study/study.toml`` (a test checks that the file is exactly this)."""
+    s = DEMO_STUDY_SIMULATION
+    xrd = [f"xrd_{p:05.1f}GPa.xy" for p in s["pressures_GPa"]]
+    return demo_study_toml(list(s["pressures_GPa"]), xrd, s["crystal_eos"], s["references"],
+                           sim_model=s["model"], elf=s["elf"])

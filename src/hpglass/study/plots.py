@@ -170,7 +170,14 @@ def _fig5(result: StudyResult):
     pts = sorted((p for r in result.simulation for p in r.points), key=lambda p: p.pressure_GPa)
     low = _altbc(pts[0]) if pts else None
     high = _altbc(pts[-1]) if len(pts) > 1 else None
-    return F.fig5_distortion_elf(low, high)
+    elf = [p for p in pts if (p.arrays or {}).get("elf")]  # ELF grids of the run ([[simulation]] elf)
+    hists = [F.ElfHistogram(np.asarray(p.arrays["elf"]["edges"]), dict(p.arrays["elf"]["by_species"]),
+                            f"{p.pressure_GPa:g} GPa") for p in elf]
+    slices = [F.ElfSlice(np.asarray(p.arrays["elf"]["slice"]["values"], dtype=float).T,
+                         tuple(p.arrays["elf"]["slice"]["extent_A"]),
+                         f"{p.pressure_GPa:g} GPa, c = ½") for p in elf]
+    return F.fig5_distortion_elf(low, high, hists[0] if hists else None,
+                                 hists[-1] if len(hists) > 1 else None, slices or None)
 
 
 _MAKERS = {"fig1_transport": _fig1, "fig2_diffraction": _fig2, "fig3_simulation": _fig3,

@@ -406,6 +406,22 @@ def _regions(p_lo: float, p_hi: float, b1: Boundary | None, b2: Boundary | None)
     return tuple(out)
 
 
+def _elf_grids(run, cache: Cache) -> dict[float, dict]:
+    """pressure → the analysis of the run's ELF grid there (:func:`hpglass.study.elf_grids.analyse_elf_grid`;
+    cached by the grid's bytes and the run's bond cutoffs)."""
+    from .elf_grids import analyse_elf_grid
+
+    out = {}
+    for e in run.elf:
+        key = piece_key("elf-grid", [e.file], {"cutoffs_A": dict(run.cutoffs_A), "pressure_GPa": e.pressure_GPa})
+        hit, value = cache.get("elf-grid", key)
+        if not hit:
+            value = analyse_elf_grid(e.file, dict(run.cutoffs_A), e.pressure_GPa)
+            cache.put("elf-grid", key, value)
+        out[e.pressure_GPa] = value
+    return out
+
+
 # -- the run -----------------------------------------------------------------------------------------------------------
 def run_study(study: Study | str | Path, out: str | Path, *, scheduler: str | Any | None = None,
               workers: int | None = None, use_cache: bool = True, write: bool = True, screenshot: bool = False,
@@ -482,10 +498,13 @@ def run_study(study: Study | str | Path, out: str | Path, *, scheduler: str | An
     simulation = []
     for i, run in enumerate(study.simulation):
         pts, refs = [], []
+        elf = _elf_grids(run, cache)
         for x in (x for x in tasks if x["kind"] == "trajectory" and x["owner"][0] == i):
             d = results[x["key"]]
+            e = None if x["reference"] else elf.get(x["pressure_GPa"])
             sp = SimulationPoint(run=run.name, pressure_GPa=x["pressure_GPa"], label=x["label"], file=x["file"],
-                                 summary=d["summary"], arrays=d["arrays"])
+                                 summary=d["summary"] if e is None else d["summary"] | {"elf": e["summary"]},
+                                 arrays=d["arrays"] if e is None else d["arrays"] | {"elf": e["arrays"]})
             (refs if x["reference"] else pts).append(sp)
         pts.sort(key=lambda s: s.pressure_GPa)
         simulation.append(SimulationRunResult(name=run.name, direction=run.direction,

@@ -21,7 +21,8 @@ Sections (see README "Study" for a complete example):
 * ``[[transport]]`` runs: R(T) curves (file, pressure_GPa, channel, fields_T) and an optional room-temperature
   resistivity-vs-pressure table; direction; provenance.
 * ``[[simulation]]`` runs: trajectory files per pressure (``frames = {"0" = "md_0GPa.extxyz"}`` or a list of
-  ``{pressure_GPa, file}`` tables), crystal reference trajectories, bond cutoffs, ring criterion; provenance.
+  ``{pressure_GPa, file}`` tables), crystal reference trajectories, ELF grids of chosen frames
+  (``elf = [{pressure_GPa, file}]``: cube/ELFCAR, gzip allowed), bond cutoffs, ring criterion; provenance.
 * ``[analysis]`` settings shared by the streams (reduction, fits, criteria, workers).
 """
 
@@ -45,8 +46,8 @@ from pydantic import (
 
 from ..errors import InputError
 
-__all__ = ["Analysis", "Crystal", "CrystalEos", "DiffractionRun", "Provenance", "SimulationFrames",
-           "SimulationRun", "Study", "TransportCurve", "TransportRun", "load_study", "parse_study"]
+__all__ = ["Analysis", "Crystal", "CrystalEos", "DiffractionRun", "Provenance", "SimulationElf",
+           "SimulationFrames", "SimulationRun", "Study", "TransportCurve", "TransportRun", "load_study", "parse_study"]
 
 #: unit suffixes a field name may carry; used to tell "wrong unit" from "unknown field"
 _UNIT_SUFFIXES = ("GPa", "cm3", "MPa", "kbar", "bar", "Pa", "A", "nm", "pm", "m", "T", "Oe", "mT", "K", "C", "g_cm3",
@@ -327,12 +328,30 @@ class SimulationFrames(_Model):
     file: StudyFile
 
 
+class SimulationElf(_Model):
+    """An ELF grid of one frame of the run's trajectory at ``pressure_GPa`` (``hpglass elf``): a cube file
+    (``.cube``, ``.cube.gz``) or a VASP ELFCAR (``ELFCAR``, ``ELFCAR.gz``)."""
+
+    pressure_GPa: float = Field(ge=-0.5, le=1000)
+    file: StudyFile
+
+    @field_validator("file")
+    @classmethod
+    def _grid_file(cls, v: Path) -> Path:
+        name = v.name.lower().removesuffix(".gz")
+        if not (name.endswith(".cube") or name.endswith(".cub") or "elfcar" in name):
+            raise ValueError(f"{v.name}: an ELF grid must be a cube file (.cube, .cube.gz) or a VASP ELFCAR")
+        return v
+
+
 class SimulationRun(_Model):
     name: str
     direction: Literal["compression", "decompression"] = "compression"
     frames: list[SimulationFrames]
     references: dict[str, StudyFile] = Field(default_factory=dict,
                                              description="crystal reference trajectories, label → file")
+    elf: list[SimulationElf] = Field(default_factory=list,
+                                     description="ELF grids of frames of the run, each at one of its pressures")
     select: str = Field("::", description="frames of each file, 'start:stop:step'")
     cutoffs_A: dict[str, float] = Field(default_factory=dict, description="bond cutoffs, 'A-B' → Å")
     rings: Literal["primitive", "king", "guttman", "none"] = "primitive"
@@ -365,6 +384,13 @@ class SimulationRun(_Model):
                 raise _at("cutoffs_A", f"key {k!r} must be a pair like 'Sb-Se'")
             if not 0 < v < 10:
                 raise _at("cutoffs_A", f"cutoff {v} Å for {k} must be in (0, 10)")
+        eps = [e.pressure_GPa for e in self.elf]
+        if len(set(eps)) != len(eps):
+            raise _at("elf", "a pressure appears twice")
+        for p in eps:
+            if p not in ps:
+                raise _at("elf", f"ELF at {p:g} GPa, but the run has no frames at that pressure "
+                          f"(frames at {', '.join(f'{q:g}' for q in ps)} GPa)")
         return self
 
 
