@@ -224,12 +224,12 @@ def demo(
     sm, st = s["measured"], s["truth"]
     q1 = sm["q1_trend"]
     err_console.print(f"[bold]pressure series[/bold] — {s['label']}")
-    err_console.print(f"  q1 break {q1['breakpoints'][0]:.1f} GPa (true {st['q1_break_GPa']}); slopes "
-                      f"{q1['slopes'][0]:.5f} ± {q1['slope_errs'][0]:.5f}, {q1['slopes'][1]:.5f} ± "
-                      f"{q1['slope_errs'][1]:.5f} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
+    err_console.print(f"  q1 break {fmt(q1['breakpoints'][0], q1['breakpoint_errs'][0], 'GPa')} "
+                      f"(true {st['q1_break_GPa']}); slopes {fmt(q1['slopes'][0], q1['slope_errs'][0])}, "
+                      f"{fmt(q1['slopes'][1], q1['slope_errs'][1])} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
     cross = sm["crossover_GPa"]
     err_console.print("  glass–crystal density crossover "
-                      + (f"{cross:.1f} ± {sm['crossover_err_GPa']:.1f} GPa" if cross is not None else "none")
+                      + (fmt(cross, sm["crossover_err_GPa"], "GPa") if cross is not None else "none")
                       + f" (true {st['crossover_GPa']}); crystallization onset {sm['crystallization_onset_GPa']} GPa "
                       f"(true {st['crystallization_onset_GPa']}); density errors ≤ {sm['max_density_error_pct']:.1f} %")
     err_console.print(f"  written: {s['files']['figure']}, {s['files']['table']}")
