@@ -25,6 +25,7 @@ def run(
 ) -> None:
     """Run a whole study: diffraction, transport, simulation → trends, phase diagram, claims, report.html."""
     from ..errors import InputError
+    from ..io.atomic import remove_stale_temps
     from ..report.claims import claim_counts, headline
     from ..study import load_study, run_study
 
@@ -32,6 +33,10 @@ def run(
         raise InputError(f"--workers must be at least 1, got {workers}", field="--workers")
     spec = load_study(study)  # validates everything before anything is written
     target = out if out is not None else Path(f"{study.stem}-out")
+    stale = remove_stale_temps(target) if target.is_dir() else 0  # a killed run's .<name>.<hex>.tmp<suffix>
+    if stale:
+        err_console.print(f"note: removed {stale} stale temporary file{'s' if stale > 1 else ''} that an "
+                          f"interrupted run left in {target}", markup=False)
     with status(f"running {study} …", json_out) as sp:
         def progress(msg: str) -> None:
             if sp is not None and hasattr(sp, "update"):
@@ -44,7 +49,7 @@ def run(
     summary = {"study": str(study), "out": str(target), "report": result.files.get("report"),
                "summary": result.files.get("summary"), "tables": result.files.get("tables"),
                "figures": result.files.get("figures"), "cache": result.cache, "timings_s": result.timings_s,
-               "claims": counts}
+               "claims": counts, "stale_temp_files_removed": stale}
     warnings = [f"{Path(p.file).name} ({p.pressure_GPa:g} GPa): {w}" for run in result.diffraction
                 for p in run.points for w in p.warnings]
     summary["warnings"] = warnings or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -18,12 +19,43 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "write_table"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "is_temp_name", "remove_stale_temps",
+           "write_table"]
 
 
 def _temp_name(path: Path) -> Path:
     """A hidden sibling of ``path`` that keeps its suffix (matplotlib picks the format from it)."""
     return path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
+
+
+#: the names :func:`_temp_name` makes, ``.{stem}.{12 hex digits}.tmp{suffix}``, and nothing else
+_TEMP_NAME = re.compile(r"\.(?P<stem>.+)\.[0-9a-f]{12}\.tmp(?P<suffix>\.[^.]+)?")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is one of this module's temporary file names (a leftover of a killed writer)."""
+    return _TEMP_NAME.fullmatch(name) is not None
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> int:
+    """Remove the temporary files a killed run left in ``folder`` and its subfolders; returns how many.
+
+    Only regular files whose name matches :func:`_temp_name`'s pattern exactly are removed; other files, symbolic
+    links and linked folders are never touched. Call it before a run writes into ``folder``: a writer running at
+    the same time into the same folder would lose its temporary file.
+    """
+    removed = 0
+    for directory, _, names in os.walk(folder, followlinks=False):
+        for name in names:
+            path = Path(directory) / name
+            if not is_temp_name(name) or not path.is_file() or path.is_symlink():
+                continue
+            try:
+                path.unlink()
+            except OSError:  # gone meanwhile, or not ours to remove: it stays, and costs nothing but its bytes
+                continue
+            removed += 1
+    return removed
 
 
 def _check_directory(path: Path) -> None:

@@ -17,8 +17,10 @@ Python starts (the CLI does so for its own process when they are unset and numpy
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -83,16 +85,25 @@ def potential_info(name: str, device: str = "cpu", threads: int = 1) -> dict[str
 
 
 def make_calculator(name: str = "sevenn", device: str = "cpu", threads: int = 1):
-    """An ASE calculator for potential ``name`` on ``device`` with ``threads`` torch threads (weights offline)."""
+    """An ASE calculator for potential ``name`` on ``device`` with ``threads`` torch threads (weights offline).
+
+    What the packages print while they import and load (CHGNet's "CHGNet v0.3.0 initialized with …" banner) goes
+    to stderr: stdout carries only hpglass's own output, so ``--json`` stays pure JSON.
+    """
     _check_name(name)
     if int(threads) < 1:
         raise InputError(f"threads must be ≥ 1, got {threads}", field="threads")
+    with contextlib.redirect_stdout(sys.stderr):
+        return _load(name, device, int(threads))
+
+
+def _load(name: str, device: str, threads: int):
     try:
         import torch
     except ImportError:
         raise _missing("torch", name) from None
     device = _check_device(device)
-    torch.set_num_threads(int(threads))
+    torch.set_num_threads(threads)
     if name == "sevenn":
         try:
             from sevenn.calculator import SevenNetCalculator

@@ -428,6 +428,9 @@ def run_study(study: Study | str | Path, out: str | Path, *, scheduler: str | An
               progress: Callable[[str], None] | None = None) -> StudyResult:
     """Run every stream of ``study`` (a :class:`Study` or a study TOML path) and write the outputs into ``out``.
 
+    Temporary files a killed run left in ``out`` (hpglass's own ``.<name>.<12 hex>.tmp<suffix>`` names only,
+    :func:`hpglass.io.atomic.remove_stale_temps`) are removed first.
+
     workers : local worker processes (default: ``[analysis] workers``, else the CPUs available).
     scheduler : a dask.distributed address (``tcp://host:8786``) or Client; the pieces go there instead.
     use_cache : reuse pieces from ``out/.cache`` whose key (input bytes + settings) has not changed.
@@ -435,6 +438,7 @@ def run_study(study: Study | str | Path, out: str | Path, *, scheduler: str | An
     screenshot : also save ``out/report.png`` as headless Chromium renders report.html (skipped without Chromium).
     progress : called with a short message before each stage.
     """
+    from ..io.atomic import remove_stale_temps
     from ..parallel import map_frames
     from .pieces import run_piece
 
@@ -444,6 +448,7 @@ def run_study(study: Study | str | Path, out: str | Path, *, scheduler: str | An
         study = load_study(study)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)  # of a killed run (``hpglass run`` counts them first, in its note line)
     cache = Cache(out / ".cache", enabled=use_cache)
     timings: dict[str, float] = {}
 

@@ -5,12 +5,19 @@ error, not silently ignored). Every error becomes one :class:`~hpglass.errors.In
 the field path, e.g. ``study.toml [diffraction[0].pressures_GPa]: 14 pressures for 13 files``. Relative paths
 resolve against the folder of the study file; every file must exist when the study is loaded.
 
+Strict: numbers and booleans are never coerced (``pressure_GPa = true``, ``wavelength_A = "0.2952"`` and
+``refine_density = "yes"`` are errors; a TOML integer is fine where a float is expected), NaN and infinities are
+refused, a UTF-8 byte-order mark is accepted. Every path must resolve (symbolic links followed) inside the study's
+folder — or inside hpglass's own bundled data — unless ``[study] allow_outside_paths = true``; system files (under
+/proc, /sys, /dev) and anything that is not a regular file (FIFO, socket, device) are refused before anything
+opens them, with the opt-in too.
+
 Units are part of the field names (``pressures_GPa``, ``wavelength_A``, ``fields_T``, ``ruby_R1_nm``); a key
 with another unit (``wavelength_nm``) is reported as a wrong unit with the name to use.
 
 Sections (see README "Study" for a complete example):
 
-* ``[study]`` name, description.
+* ``[study]`` name, description, allow_outside_paths.
 * ``[sample]`` composition; ``[sample.crystal]`` the crystal reference: ambient density, an EOS (BM2/BM3/Vinet/…
   parameters, stated as literature or assumed), Pnma atomic coordinates (optional, with their source) and whether
   to compute the bcc reference.
@@ -28,7 +35,9 @@ Sections (see README "Study" for a complete example):
 
 from __future__ import annotations
 
+import functools
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -38,6 +47,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -54,17 +64,67 @@ _UNIT_SUFFIXES = ("GPa", "cm3", "MPa", "kbar", "bar", "Pa", "A", "nm", "pm", "m"
                   "kg_m3", "A-1", "nm-1", "deg", "rad", "ohm", "ohm_cm", "S_cm", "eV", "mm", "um")
 
 
+#: strict scalars: TOML ``true`` is not 1, ``"0.2952"`` is not a number, ``"yes"`` is not true. A TOML integer is a
+#: float where a float is expected (``K0_GPa = 30``); NaN and infinities are refused by the models' config.
+Float = Annotated[float, Strict()]
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+
+#: system locations a study never reads, even with ``allow_outside_paths``: device nodes, kernel and process files
+_SYSTEM_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+@functools.cache
+def _bundled_data() -> Path:
+    """hpglass's own data folder (read-only files shipped with the package: the demo studies read them in place)."""
+    from importlib import resources
+
+    return Path(str(resources.files("hpglass") / "data")).resolve()
+
+
+def _special_kind(mode: int) -> str | None:
+    """What a non-regular file is (None for a regular file)."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
 def _file(value: Path, info: ValidationInfo) -> Path:
-    """Resolve a path against the study's folder and check that it is a file."""
-    base = (info.context or {}).get("base")
+    """Resolve a path against the study's folder and check, before anything opens it, that it is a regular file
+    inside the study's folder (or in hpglass's bundled data; anywhere with ``allow_outside_paths = true``) and not
+    a system file. Symbolic links are judged by their resolved target, which is the path returned."""
+    ctx = info.context or {}
+    base = ctx.get("base")
+    folder = Path(base) if base is not None else Path.cwd()
     p = Path(value).expanduser()
-    if not p.is_absolute() and base is not None:
-        p = (Path(base) / p).resolve()
-    if not p.exists():
-        raise ValueError(f"file not found: {p}")
-    if not p.is_file():
-        raise ValueError(f"not a file: {p}")
-    return p
+    if not p.is_absolute():
+        p = folder / p
+    try:
+        target = p.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ValueError(f"cannot resolve {p}: {exc}") from None
+    shown = str(value) if str(value) == str(target) else f"{value} (→ {target})"
+    if any(target.is_relative_to(r) for r in _SYSTEM_ROOTS):
+        raise ValueError(f"{shown} is a system file (under /proc, /sys or /dev): a study reads data files only")
+    root = folder.resolve()
+    if not (ctx.get("allow_outside") or target.is_relative_to(root) or target.is_relative_to(_bundled_data())):
+        raise ValueError(f"{shown} is outside the study's folder {root}; to read files outside it, set "
+                         "allow_outside_paths = true in [study]")
+    try:
+        mode = target.stat().st_mode  # stat, not open: a FIFO or device is refused without blocking on it
+    except FileNotFoundError:
+        raise ValueError(f"file not found: {target}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {target}: {exc.strerror or exc}") from None
+    kind = _special_kind(mode)
+    if kind == "a directory":
+        raise ValueError(f"not a file: {target}")
+    if kind is not None:
+        raise ValueError(f"{target} is {kind}, not a data file")
+    return target
 
 
 StudyFile = Annotated[Path, AfterValidator(_file)]
@@ -76,7 +136,7 @@ def _at(field: str, message: str) -> ValueError:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 #: in a stream's label: the data were made from the reference study's numbers (claims on them: "by construction")
@@ -89,7 +149,7 @@ class Provenance(_Model):
     kind: Literal["measured", "synthetic", "simulated"]
     model: str | None = Field(None, description="the model/generator/potential (required unless measured)")
     note: str | None = None
-    from_reference: bool = Field(False, description=(
+    from_reference: Bool = Field(False, description=(
         "the data were made from the reference study's own numbers: a claim measured on them agrees by "
         "construction and is never counted as evidence"))
 
@@ -111,9 +171,9 @@ class CrystalEos(_Model):
     """A crystal EOS by its parameters (``rho0_g_cm3`` at ambient, ``K0_GPa``, ``K0p``)."""
 
     form: Literal["bm2", "bm3", "bm4", "vinet", "murnaghan"] = "bm3"
-    rho0_g_cm3: float = Field(gt=0)
-    K0_GPa: float = Field(gt=0)
-    K0p: float | None = None
+    rho0_g_cm3: Float = Field(gt=0)
+    K0_GPa: Float = Field(gt=0)
+    K0p: Float | None = None
     label: str = "crystal EOS"
     status: Literal["literature", "assumed", "simulated"] = Field(
         description="literature values (cite them in label), assumed model values, or fitted to simulated "
@@ -123,14 +183,14 @@ class CrystalEos(_Model):
 class Crystal(_Model):
     """The crystalline reference of the sample."""
 
-    density_g_cm3: float | None = Field(None, gt=0, description="ambient density of the crystal")
+    density_g_cm3: Float | None = Field(None, gt=0, description="ambient density of the crystal")
     density_source: str | None = None
     eos: CrystalEos | None = None
-    pnma_coordinates: list[tuple[str, float, float]] | None = Field(
+    pnma_coordinates: list[tuple[str, Float, Float]] | None = Field(
         None, description="Pnma independent atoms on 4c as (label, x, z); required for the Pnma r1 reference")
     pnma_source: str | None = None
-    bcc: bool = Field(True, description="compute the bcc (Im-3m) reference along the crystal EOS")
-    reference_sigma_A: float = Field(0.08, gt=0, description="Gaussian broadening of the reference g(r)")
+    bcc: Bool = Field(True, description="compute the bcc (Im-3m) reference along the crystal EOS")
+    reference_sigma_A: Float = Field(0.08, gt=0, description="Gaussian broadening of the reference g(r)")
 
     @model_validator(mode="after")
     def _checks(self) -> Crystal:
@@ -173,13 +233,13 @@ class DiffractionRun(_Model):
     files: list[StudyFile]
     background: StudyFile | None = None
     backgrounds: list[StudyFile] | None = Field(None, description="one empty-cell background per file")
-    wavelength_A: float = Field(gt=0, lt=5)
-    pressures_GPa: list[float] | None = None
-    pressure_errs_GPa: list[float] | None = None
-    ruby_R1_nm: list[float] | None = None
+    wavelength_A: Float = Field(gt=0, lt=5)
+    pressures_GPa: list[Float] | None = None
+    pressure_errs_GPa: list[Float] | None = None
+    ruby_R1_nm: list[Float] | None = None
     ruby_scale: Literal["mao1986", "dewaele2008", "ruby2020"] = "ruby2020"
-    ruby_temperature_K: float | None = Field(None, gt=0)
-    gold_d_A: list[float] | None = None
+    ruby_temperature_K: Float | None = Field(None, gt=0)
+    gold_d_A: list[Float] | None = None
     gold_hkl: str = "111"
     gold_scale: Literal["fei2007", "dewaele2004"] = "fei2007"
     poni: StudyFile | None = Field(None, description="pyFAI calibration of the run's 2D images")
@@ -187,9 +247,9 @@ class DiffractionRun(_Model):
     frame: Literal["auto", "pyfai", "dioptas"] = Field("auto", description="image frame of the calibration")
     transfer_original: StudyFile | None = Field(None, description="Dioptas transfer correction: image without")
     transfer_response: StudyFile | None = Field(None, description="Dioptas transfer correction: image with")
-    anvil_thickness_mm: float | list[float] | None = Field(None, description="each anvil along the beam, mm")
-    sample_thickness_um: float | list[float] | None = Field(None, description="sample along the beam, µm")
-    refine_thickness: bool = False
+    anvil_thickness_mm: Float | list[Float] | None = Field(None, description="each anvil along the beam, mm")
+    sample_thickness_um: Float | list[Float] | None = Field(None, description="sample along the beam, µm")
+    refine_thickness: Bool = False
     provenance: Provenance
 
     @model_validator(mode="after")
@@ -303,9 +363,9 @@ class TransportCurve(_Model):
     """One R(T) file at one pressure (several fields in one file → Hc2(T))."""
 
     file: StudyFile
-    pressure_GPa: float = Field(ge=-0.5, le=1000)
-    channel: int | None = Field(None, ge=1)
-    fields_T: list[float] | None = Field(None, description="the fields the file holds (checked); > 1 → Hc2")
+    pressure_GPa: Float = Field(ge=-0.5, le=1000)
+    channel: Int | None = Field(None, ge=1)
+    fields_T: list[Float] | None = Field(None, description="the fields the file holds (checked); > 1 → Hc2")
 
 
 class TransportRun(_Model):
@@ -324,7 +384,7 @@ class TransportRun(_Model):
 
 
 class SimulationFrames(_Model):
-    pressure_GPa: float = Field(ge=-0.5, le=1000)
+    pressure_GPa: Float = Field(ge=-0.5, le=1000)
     file: StudyFile
 
 
@@ -332,14 +392,14 @@ class SimulationElf(_Model):
     """An ELF grid of one frame of the run's trajectory at ``pressure_GPa`` (``hpglass elf``): a cube file
     (``.cube``, ``.cube.gz``) or a VASP ELFCAR (``ELFCAR``, ``ELFCAR.gz``)."""
 
-    pressure_GPa: float = Field(ge=-0.5, le=1000)
+    pressure_GPa: Float = Field(ge=-0.5, le=1000)
     file: StudyFile
 
     @field_validator("file")
     @classmethod
     def _grid_file(cls, v: Path) -> Path:
         name = v.name.lower().removesuffix(".gz")
-        if not (name.endswith(".cube") or name.endswith(".cub") or "elfcar" in name):
+        if not (name.endswith((".cube", ".cub")) or "elfcar" in name):
             raise ValueError(f"{v.name}: an ELF grid must be a cube file (.cube, .cube.gz) or a VASP ELFCAR")
         return v
 
@@ -353,9 +413,9 @@ class SimulationRun(_Model):
     elf: list[SimulationElf] = Field(default_factory=list,
                                      description="ELF grids of frames of the run, each at one of its pressures")
     select: str = Field("::", description="frames of each file, 'start:stop:step'")
-    cutoffs_A: dict[str, float] = Field(default_factory=dict, description="bond cutoffs, 'A-B' → Å")
+    cutoffs_A: dict[str, Float] = Field(default_factory=dict, description="bond cutoffs, 'A-B' → Å")
     rings: Literal["primitive", "king", "guttman", "none"] = "primitive"
-    max_ring: int = Field(8, ge=3, le=16)
+    max_ring: Int = Field(8, ge=3, le=16)
     provenance: Provenance
 
     @field_validator("frames", mode="before")
@@ -397,31 +457,33 @@ class SimulationRun(_Model):
 class Analysis(_Model):
     """Analysis settings (each piece's cache key holds the settings it uses)."""
 
-    refine_density: bool = True
-    refine_bkg: bool = True
-    density_g_cm3: float | None = Field(None, gt=0, description="fixed density when not refined (start value)")
+    refine_density: Bool = True
+    refine_bkg: Bool = True
+    density_g_cm3: Float | None = Field(None, gt=0, description="fixed density when not refined (start value)")
     normalization: Literal["krogh-moe", "fit"] = "krogh-moe"
-    q_min_A: float | None = Field(None, ge=0)
-    q_max_A: float | None = Field(None, gt=0)
-    r_max_A: float = Field(10.0, gt=0)
-    lorch: bool = False
-    iterations: int = Field(5, ge=0, le=200)
-    q1_segments: int | None = Field(2, ge=1, le=3, description="None: chosen by BIC")
-    r1_segments: int | None = Field(2, ge=1, le=3)
-    sigma_segments: int | None = Field(3, ge=1, le=3)
-    ci_level: float = Field(0.95, gt=0, lt=1)
+    q_min_A: Float | None = Field(None, ge=0)
+    q_max_A: Float | None = Field(None, gt=0)
+    r_max_A: Float = Field(10.0, gt=0)
+    lorch: Bool = False
+    iterations: Int = Field(5, ge=0, le=200)
+    q1_segments: Int | None = Field(2, ge=1, le=3, description="None: chosen by BIC")
+    r1_segments: Int | None = Field(2, ge=1, le=3)
+    sigma_segments: Int | None = Field(3, ge=1, le=3)
+    ci_level: Float = Field(0.95, gt=0, lt=1)
     glass_eos_form: Literal["bm2", "bm3", "vinet", "murnaghan"] = "bm3"
-    crystallization_min_peaks: int = Field(2, ge=1)
+    crystallization_min_peaks: Int = Field(2, ge=1)
     tc_criterion: Literal["onset", "90", "50", "10", "zero"] = "50"
-    hc2_criterion_pct: float = Field(50.0, gt=0, lt=100)
+    hc2_criterion_pct: Float = Field(50.0, gt=0, lt=100)
     hc2_slope_model: Literal["linear", "quadratic"] = "quadratic"
-    simulation_q_max_A: float = Field(12.0, gt=0)
-    workers: int | None = Field(None, ge=1, description="worker processes (default: the CPUs available)")
+    simulation_q_max_A: Float = Field(12.0, gt=0)
+    workers: Int | None = Field(None, ge=1, description="worker processes (default: the CPUs available)")
 
 
 class StudyInfo(_Model):
     name: str = "study"
     description: str | None = None
+    allow_outside_paths: Bool = Field(False, description=(
+        "let data paths point outside the study's folder (system files under /proc, /sys, /dev stay refused)"))
 
 
 class Study(_Model):
@@ -435,6 +497,11 @@ class Study(_Model):
     analysis: Analysis = Field(default_factory=Analysis)
     #: the study file (set by load_study; not part of the TOML)
     source: Path | None = Field(None, exclude=True)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _not_from_toml(cls, v: Any) -> Any:
+        raise ValueError("unknown field: the study file's own path is not a key of it")  # load_study sets it
 
     @model_validator(mode="after")
     def _checks(self) -> Study:
@@ -496,10 +563,59 @@ def _model_for(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+#: a union member's tag in an error location (``anvil_thickness_mm.float``, ``….list[float]``): not a field
+_UNION_TAG = re.compile(r"^(?:float|int|bool|str|none|(?:list|dict|tuple|set|literal|nullable)\[.*\]|"
+                        r"function-[a-z-]+\[.*\]|constrained-[a-z]+)$")
+
+
+def _field_loc(loc: tuple) -> tuple:
+    """``loc`` without union tags."""
+    return tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p)))
+
+
+def _problem(err: dict) -> tuple:
+    """What one problem is: the location up to the first union tag (the alternatives of a union are one problem)."""
+    loc = tuple(err.get("loc", ()))
+    for k, part in enumerate(loc):
+        if isinstance(part, str) and _UNION_TAG.match(part):
+            return loc[:k]
+    return loc
+
+
+def _toml(value: Any) -> str:
+    """A value as it was written in TOML (for messages)."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "…"
+        return f'the string "{shown}"'
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _type_message(err: dict) -> str | None:
+    """A plain message for a value of the wrong TOML type (strict types: no coercion)."""
+    kind, value = err.get("type"), err.get("input")
+    if kind == "float_type":
+        hint = " (write numbers without quotes)" if isinstance(value, str) else ""
+        return f"expected a number, got {_toml(value)}{hint}"
+    if kind == "int_type":
+        hint = " (write numbers without quotes)" if isinstance(value, str) else ""
+        return f"expected a whole number, got {_toml(value)}{hint}"
+    if kind == "bool_type":
+        return f"expected true or false, got {_toml(value)}"
+    if kind == "finite_number":
+        return f"expected a finite number, got {value!r}"
+    return None
+
+
 def _translate(exc: ValidationError, source: str) -> InputError:
     errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")  # a wrong unit explains a
-    err = errors[0]  # "missing" error of the right name: report it first
-    loc = tuple(err.get("loc", ()))
+    problems = list(dict.fromkeys(_problem(e) for e in errors))  # "missing" error of the right name: report it first
+    # of a union's alternatives, the deepest location says most (``[1.0, true]`` → the item, not "not a number")
+    err = max((e for e in errors if _problem(e) == problems[0]), key=lambda e: len(e.get("loc", ())))
+    loc = _field_loc(tuple(err.get("loc", ())))
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     m = re.match(r"^@([^:]+): (.*)$", msg, re.DOTALL)
     if m:
@@ -514,16 +630,22 @@ def _translate(exc: ValidationError, source: str) -> InputError:
             msg = hint or ("unknown field" + (f"; allowed: {', '.join(model.model_fields)}" if model else ""))
         elif err.get("type") == "missing":
             msg = "required field is missing"
-    more = len(errors) - 1
+        else:
+            msg = _type_message(err) or msg
+    more = len(problems) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
     return InputError(msg, source=source, field=field)
 
 
 def parse_study(data: dict, source: str | Path = "<study>", base: str | Path | None = None) -> Study:
-    """Validate an already-parsed TOML dict; relative paths resolve against ``base``."""
+    """Validate an already-parsed TOML dict; relative paths resolve against ``base`` (default: the working
+    directory), the study's folder: every path must lie inside it unless ``[study] allow_outside_paths = true``."""
+    info = data.get("study") if isinstance(data, dict) else None
+    allow = isinstance(info, dict) and info.get("allow_outside_paths") is True
     try:
-        study = Study.model_validate(data, context={"base": None if base is None else Path(base)})
+        study = Study.model_validate(data, context={"base": None if base is None else Path(base),
+                                                    "allow_outside": allow})
     except ValidationError as exc:
         raise _translate(exc, str(source)) from None
     return study.model_copy(update={"source": Path(source)})
@@ -539,7 +661,7 @@ def load_study(path: str | Path) -> Study:
     except IsADirectoryError:
         raise InputError("is a directory, not a study file", source=path) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark (Windows editors) is not content
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=path) from None
     except tomllib.TOMLDecodeError as exc:
