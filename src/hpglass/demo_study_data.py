@@ -421,6 +421,10 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
         f"density_g_cm3 = {crystal_eos['rho0_g_cm3']:.4f}",
         f"density_source = {_toml_str(crystal_eos['label'])}",
         "bcc = true",
+        "pnma_structures = [",  # the Pnma r1 reference of Fig. 2d from the relaxed crystals at each pressure
+        *(f'    {{ pressure_GPa = {p:g}, file = "{frames_folder}/crystals/pnma_P_{p:g}GPa.extxyz" }},'
+          for p in sim_pressures),
+        "]",
         "",
         "[sample.crystal.eos]",
         f'form = "{crystal_eos["form"]}"',

@@ -8,13 +8,25 @@ precision.
     fmt(1234.5, 156)       → "1230 ± 160"
     fmt(4.13812, None)     → "4.138"        (no error: four significant digits, and nothing claims more)
     fmt_short(0.020913, 0.00031) → "0.02091(31)"
+
+A number with no error (a frame average whose spread was not kept, a setting, a count) is shown by one stated
+rule, :func:`fmt_value`: four significant digits (:data:`VALUE_DIGITS`), trailing zeros dropped, no exponent
+between 10⁻⁴ and 10⁶, integers and non-numbers as they are:
+
+    fmt_value(5.088264438822974)   → "5.088"
+    fmt_value(1218.7)              → "1219"
+    fmt_value(22.5)                → "22.5"
+    fmt_value(0.0248564)           → "0.02486"
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["decimals", "fmt", "fmt_short"]
+__all__ = ["VALUE_DIGITS", "decimals", "fmt", "fmt_short", "fmt_value", "fmt_with"]
+
+#: significant digits of a number shown without an error (the rule of :func:`fmt_value`)
+VALUE_DIGITS = 4
 
 
 def decimals(err: float) -> int:
@@ -49,3 +61,37 @@ def fmt_short(value: float, err: float | None) -> str:
     if d < 0:
         return fmt(value, err)
     return f"{value:.{d}f}({round(err * 10**d):d})"
+
+
+def fmt_value(value, unit: str = "", digits: int = VALUE_DIGITS) -> str:
+    """A number that has no error by the module's stated rule: ``digits`` significant digits, trailing zeros
+    dropped, plain notation for 10⁻⁴ ≤ |value| < 10⁶ (else ``1.235e+07``); ``—`` for None; booleans, integers and
+    strings unchanged; nan/inf as Python writes them."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{value} {unit}".strip()
+    if isinstance(value, int) or (isinstance(value, float) and not math.isfinite(value)):
+        return f"{value} {unit}".strip()
+    if value == 0:
+        return f"0 {unit}".strip()
+    mag = math.floor(math.log10(abs(value)))
+    if not -4 <= mag < 6:
+        return f"{value:.{digits - 1}e} {unit}".strip()
+    d = max(digits - 1 - mag, 0)
+    text = f"{round(value, d):.{d}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if mag >= digits:  # 123456 → "123500": digits beyond the rule are zeros, not noise
+        step = 10 ** (mag + 1 - digits)
+        text = f"{round(value / step) * step:.0f}"
+    return f"{'0' if text in ('-0', '') else text} {unit}".strip()
+
+
+def fmt_with(value, err=None, unit: str = "") -> str:
+    """:func:`fmt` when ``err`` is a usable error, else :func:`fmt_value`: the one entry point of tables that mix
+    numbers with and without errors."""
+    if _ok(err) and decimals(err) <= 12 and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value):
+        return fmt(value, err, unit)
+    return fmt_value(value, unit)

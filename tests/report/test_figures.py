@@ -222,7 +222,17 @@ def test_fig2_waterfalls_fits_and_references(diffraction):
     np.testing.assert_allclose(one(a, "sq-0").get_xdata(), scatter.q)
     np.testing.assert_allclose(one(a, "sq-3").get_ydata(), dfr["patterns"][30.0][1] + 3 * 0.5)
     assert len(by_gid(b, "gr-0") + by_gid(b, "gr-1") + by_gid(b, "gr-2")) == 3 and not by_gid(b, "gr-3")
-    np.testing.assert_allclose(one(b, "gr-0").get_ydata(), scatter.gr)
+    # g(r) as the reduction wrote it from its r_cutoff on; below it 0, in grey (no pair is closer; the residual of the
+    # Eggert/Kaplow correction there is not structure). Curves without an r_cutoff are drawn whole.
+    keep = scatter.r >= scatter.r_cutoff
+    np.testing.assert_allclose(one(b, "gr-0").get_xdata(), scatter.r[keep])
+    np.testing.assert_allclose(one(b, "gr-0").get_ydata(), scatter.gr[keep])
+    zero = one(b, "gr-zero-0")
+    assert zero.get_xdata().max() == pytest.approx(scatter.r_cutoff) and not np.any(zero.get_ydata())
+    assert matplotlib.colors.to_hex(zero.get_color()) == "#999999"
+    assert np.ptp(scatter.gr[~keep]) > 0  # the masked part did hold wiggles
+    assert not by_gid(b, "gr-zero-1")
+    np.testing.assert_allclose(one(b, "gr-1").get_ydata(), dfr["patterns"][5.0].gr + 2.0)
     # q1: breakpoint line and its confidence interval
     fit = dfr["q1_fit"]
     assert fit.n_segments == 2
@@ -231,11 +241,15 @@ def test_fig2_waterfalls_fits_and_references(diffraction):
     x, y = one(c, "q1-fit").get_data()
     np.testing.assert_allclose(y, fit.predict(x))
     assert fit.breakpoints[0] == pytest.approx(15.7, abs=1.5)
-    # r1 with the crystal references as given
+    # r1 with the crystal references as given, each on its own pressures, told apart by line style and marker
+    styles = set()
     for ref in dfr["crystals"]:
         line = one(d, f"crystal-r1-{ref.name}")
         np.testing.assert_allclose(line.get_xdata(), ref.pressure_GPa)
         np.testing.assert_allclose(line.get_ydata(), ref.r1_A)
+        styles.add((line.get_linestyle(), line.get_marker()))
+        assert line.get_label() == f"{ref.name} (crystal)"
+    assert len(styles) == len(dfr["crystals"])
     assert one(d, "r1-breakpoint-0").get_xdata()[0] == pytest.approx(dfr["r1_fit"].breakpoints[0])
     # from_references: broadened first maximum of each reference, sorted by pressure
     assert list(dfr["crystals"][1].pressure_GPa) == [50.0, 70.0]
@@ -330,6 +344,29 @@ def test_fig4_density_crossover_and_phase_diagram(eos_inputs):
     assert matplotlib.colors.to_hex(dec[0].get_markerfacecolor()) == "#ffffff"
     assert matplotlib.colors.to_hex(comp[0].get_markerfacecolor()) == OKABE_ITO[0].lower()
     assert comp[0].get_marker() != second[0].get_marker()
+
+
+def test_fig4_simulated_densities_beside_refined(eos_inputs):
+    """The simulated glass's own densities: their own open-diamond markers with the given error bars, in the key."""
+    e = eos_inputs
+    sim = F.TrendPoints(np.array([0.0, 10.0, 20.0]), np.array([5.09, 6.88, 7.81]), np.array([0.06, 0.05, 0.04]),
+                        "simulated glass (mean ± s.d. over frames)")
+    fig = F.fig4_eos_phase_diagram(e["points"], e["glass"], simulated_density=sim)
+    a = panels(fig)["a"]
+    line = one(a, "simulated-density-0")
+    np.testing.assert_allclose(line.get_xdata(), sim.pressure_GPa)
+    np.testing.assert_allclose(line.get_ydata(), sim.value)
+    assert line.get_marker() == "D" and matplotlib.colors.to_hex(line.get_markerfacecolor()) == "#ffffff"
+    assert line.get_marker() != one(a, "density-points-0").get_marker()
+    cont = next(c for c in a.containers if c.lines[0] is line)
+    segs = [np.asarray(sg) for coll in cont.lines[2] for sg in coll.get_segments()]
+    np.testing.assert_allclose(sorted(np.ptp(sg[:, 1]) for sg in segs), sorted(2 * sim.err))
+    key = next(x for x in fig.axes if x.get_label() == "key-a")  # the key hangs under the panel, off the data
+    assert a.get_legend() is None
+    assert sim.label in [t.get_text() for t in key.get_legend().get_texts()]
+    # the x range covers them when no other input reaches as far
+    far = F.TrendPoints(np.array([80.0]), np.array([10.0]))
+    assert panels(F.fig4_eos_phase_diagram(simulated_density=far))["a"].get_xlim()[1] == pytest.approx(84.0)
 
 
 def test_fig4_missing_and_massless_eos(eos_inputs):

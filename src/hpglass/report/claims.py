@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from ..precision import fmt
+from ..precision import fmt, fmt_value
 from ..study.schema import FROM_REFERENCE_MARK
 
 __all__ = ["AGREE", "BY_CONSTRUCTION", "CLAIMS", "DISAGREE", "NOT_SUPPORTED", "UNINFORMATIVE", "VERDICTS", "Claim",
@@ -287,12 +287,14 @@ def m_two_transitions_51(res):
     if got is None:
         return "no R(T) curve within 3 GPa of 51 GPa on compression"
     r, c = got
-    tr = sorted(t for t in c.transitions_K if t is not None)
+    pairs = sorted((t, e) for t, e in zip(c.transitions_K, c.transitions_err_K, strict=True) if t is not None)
+    tr = [t for t, _ in pairs]
     if len(tr) < 2:
         return Measured(False, None, f"{len(tr)} transition(s) at {c.pressure_GPa:g} GPa: "
-                        + ", ".join(f"{t:.2f} K" for t in tr), r.provenance)
+                        + ", ".join(_fmt(t, e, "K") for t, e in pairs), r.provenance)
     ok = abs(tr[0] - 6.5) <= 0.5 and abs(tr[-1] - 7.5) <= 0.5
-    return Measured(ok, None, f"{' and '.join(f'{t:.2f}' for t in tr)} K at {c.pressure_GPa:g} GPa", r.provenance)
+    return Measured(ok, None, f"{' and '.join(_fmt(t, e) for t, e in pairs)} K at {c.pressure_GPa:g} GPa",
+                    r.provenance)
 
 
 def m_tc_60(res):
@@ -348,7 +350,8 @@ def m_hda_conductivity(res):
         return "no point in the middle σ(P) regime"
     lo, hi = float(sig[sel].min()), float(sig[sel].max())
     ok = lo <= 3 * 4000 and hi >= 190 / 3 and lo >= 190 / 3 and hi <= 3 * 4000
-    return Measured(ok, None, f"{lo:.3g}–{hi:.3g} S/cm between {b[0]:.1f} and {b[1]:.1f} GPa", run.provenance)
+    return Measured(ok, None, f"{fmt_value(lo, digits=3)}–{fmt_value(hi, digits=3)} S/cm between {b[0]:.1f} and "
+                    f"{b[1]:.1f} GPa", run.provenance)
 
 
 def m_highest_sc(res):
@@ -467,7 +470,8 @@ def m_density_deficit(res):
     rho_g, err = r.glass_eos.density(0.0)
     v = 100.0 * (1.0 - rho_g / rho_c)
     e = 100.0 * err / rho_c
-    return Measured(v, e, f"{_fmt(v, e, '%')} (glass {rho_g:.3f} vs crystal {rho_c:g} g/cm³)", r.provenance)
+    return Measured(v, e, f"{_fmt(v, e, '%')} (glass {_fmt(float(rho_g), float(err), digits=4)} vs crystal "
+                          f"{fmt_value(rho_c)} g/cm³)", r.provenance)
 
 
 def m_crossover(res):
@@ -646,8 +650,10 @@ def m_sim_peierls(res):
     b = (hi[0].summary.get("altbc") or {}).get("mean_ratio")
     if a is None or b is None:
         return "no ALTBC result"
-    return Measured(a > b, None, f"long/short bond ratio {a:.3f} at {lo[0].pressure_GPa:g} GPa, {b:.3f} at "
-                    f"{hi[0].pressure_GPa:g} GPa", prov)
+    ea = (lo[0].summary.get("altbc_sem") or {}).get("mean_ratio")
+    eb = (hi[0].summary.get("altbc_sem") or {}).get("mean_ratio")
+    return Measured(a > b, None, f"long/short bond ratio {_fmt(a, ea, digits=4)} at {lo[0].pressure_GPa:g} GPa, "
+                    f"{_fmt(b, eb, digits=4)} at {hi[0].pressure_GPa:g} GPa (± standard error over the frames)", prov)
 
 
 def m_elf(res):
@@ -669,8 +675,8 @@ def m_elf(res):
     w = "–".join(f"{x:g}" for x in hi["near_half_window"])
     ok = abs(b_hi - 0.5) < abs(b_lo - 0.5) and f_hi > f_lo
     return Measured(bool(ok), None,
-                    f"mean ELF at bond midpoints {b_lo:.3f} ± {lo['bond_midpoint']['sem'] or 0:.3f} at {p_lo:g} GPa, "
-                    f"{b_hi:.3f} ± {hi['bond_midpoint']['sem'] or 0:.3f} at {p_hi:g} GPa; volume with ELF {w}: "
+                    f"mean ELF at bond midpoints {_fmt(b_lo, lo['bond_midpoint']['sem'])} at {p_lo:g} GPa, "
+                    f"{_fmt(b_hi, hi['bond_midpoint']['sem'])} at {p_hi:g} GPa; volume with ELF {w}: "
                     f"{100 * f_lo:.1f} % vs {100 * f_hi:.1f} %; ELF > 0.7: {100 * lo['fraction_above_0.7']:.1f} % vs "
                     f"{100 * hi['fraction_above_0.7']:.1f} % (agrees when the bond-midpoint mean is nearer 0.5 and "
                     f"the ≈ 0.5 volume larger in HDA)", prov)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ..precision import fmt, fmt_short
 from .style import MARKERS, OKABE_ITO, colour, pressure_cmap, report_style
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -121,12 +122,17 @@ class RtNearTc:
 
 @dataclass(frozen=True)
 class PatternCurves:
-    """S(q) and g(r) of one pattern as plain arrays (when there is no ScatterResult): q Å⁻¹, r Å."""
+    """S(q) and g(r) of one pattern as plain arrays (when there is no ScatterResult): q Å⁻¹, r Å.
+
+    r_cutoff_A : the r_min of the reduction's Eggert/Kaplow correction (``ScatterResult.r_cutoff``): no pair of atoms
+        is closer, and the reduction holds g(r) at 0 below it within the noise; Fig. 2b draws g = 0 there (grey).
+    """
 
     q_A: np.ndarray
     sq: np.ndarray
     r_A: np.ndarray | None = None
     gr: np.ndarray | None = None
+    r_cutoff_A: float | None = None
 
 
 @dataclass(frozen=True)
@@ -392,19 +398,14 @@ def _fmt_p(p: float) -> str:
 
 
 def _fmt_num(v: float, err: float | None) -> str:
-    """``v ± err`` with the error to two significant figures and v to the same decimal place."""
-    if err is None or not np.isfinite(err) or err <= 0:
-        return f"{v:.3g}"
-    d = max(0, 1 - math.floor(math.log10(err)))
-    return f"{v:.{d}f} ± {err:.{d}f}"
+    """``v ± err`` by the one display rule (:func:`hpglass.precision.fmt`; three significant digits without an
+    error)."""
+    return fmt(v, err, digits=3)
 
 
 def _fmt_short(v: float, err: float | None) -> str:
-    """Concise ``v(err)`` notation with two significant figures of the error: 0.02094(31)."""
-    if err is None or not np.isfinite(err) or err <= 0:
-        return f"{v:.3g}"
-    d = max(0, 1 - math.floor(math.log10(err)))
-    return f"{v:.{d}f}({round(err * 10**d):d})"
+    """Concise ``v(err)`` notation by the one display rule: 0.02094(31) (:func:`hpglass.precision.fmt_short`)."""
+    return fmt_short(v, err)
 
 
 def _auto_offset(curves: list[tuple[float, np.ndarray, np.ndarray]], frac: float = 0.6) -> float:
@@ -602,7 +603,7 @@ def _panel_room_t(ax: Axes, series: list[RoomTemperatureSeries]) -> tuple[list, 
             yy = 10.0**lg if s.kind in ("conductivity", "conductance") else 10.0 ** (-lg)
             if s.kind != kind:
                 yy = 1.0 / yy
-            slopes = ", ".join(f"{sl:.2g}" for sl in fit.slopes)
+            slopes = ", ".join(_fmt_short(sl, e) for sl, e in zip(fit.slopes, fit.slope_errs, strict=True))
             (line,) = ax.plot(xx, yy, color=c, lw=1.0, ls="--" if lab == "decompression" else "-",
                               label=f"{s.run}{'' if lab == 'all' else ' ' + lab} fit (log₁₀σ slopes {slopes} /GPa)",
                               gid=f"room-t-fit-{s.run}-{lab}")
@@ -797,6 +798,12 @@ def fig1_transport(
 # ---------------------------------------------------------------------------------------------------------------
 # Fig. 2 — diffraction
 # ---------------------------------------------------------------------------------------------------------------
+def _pattern_r_cutoff(pat) -> float | None:
+    """The reduction's r_cutoff of a ScatterResult or PatternCurves (None for a plain tuple)."""
+    v = pat.r_cutoff_A if isinstance(pat, PatternCurves) else getattr(pat, "r_cutoff", None)
+    return None if v is None or not np.isfinite(v) else float(v)
+
+
 def _pattern_arrays(pat) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(q, S, r, g) of a ScatterResult, a PatternCurves or a (q, S[, r, g]) tuple."""
     if hasattr(pat, "sq") and hasattr(pat, "q") and not isinstance(pat, PatternCurves):
@@ -811,20 +818,29 @@ def _pattern_arrays(pat) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.
             None if g is None else np.asarray(g, float))
 
 
-def _waterfall(ax: Axes, curves: list[tuple[float, np.ndarray, np.ndarray]], offset: float | None, tag: str,
+def _waterfall(ax: Axes, curves: list[tuple], offset: float | None, tag: str,
                max_curves: int = MAX_OFFSET_CURVES) -> tuple[int, int]:
-    """Curves (pressure, x, y) stacked upwards with increasing pressure (step ``offset``, None: automatic), each
-    labelled with its pressure right of the axes, level with its end; curve i is drawn as y + i·offset (gid
-    ``{tag}-{i}``). More than ``max_curves`` curves are thinned to that many, evenly spread in pressure (the lowest
-    and highest always). Returns (curves drawn, curves given)."""
+    """Curves (pressure, x, y[, x_zero]) stacked upwards with increasing pressure (step ``offset``, None: automatic),
+    each labelled with its pressure right of the axes, level with its end; curve i is drawn as y + i·offset (gid
+    ``{tag}-{i}``). With ``x_zero`` (not None) the curve is drawn from x_zero on, and as a thin grey 0 below it (gid
+    ``{tag}-zero-{i}``): where the quantity is 0 by construction (g(r) below a reduction's r_cutoff). More than
+    ``max_curves`` curves are thinned to that many, evenly spread in pressure (the lowest and highest always).
+    Returns (curves drawn, curves given)."""
     n_all = len(curves)
     curves = sorted(curves, key=lambda c: c[0])
     curves = [curves[j] for j in _spread_subset([c[0] for c in curves], max_curves)]
     n = len(curves)
+    cuts = [c[3] if len(c) > 3 else None for c in curves]
+    curves = [(p, x, y if cut is None else np.where(x < cut, 0.0, y)) for (p, x, y, *_), cut in
+              zip(curves, cuts, strict=True)]
     if offset is None:
         offset = _auto_offset(curves)
-    for i, (p, x, y) in enumerate(curves):
+    for i, ((p, x, y), cut) in enumerate(zip(curves, cuts, strict=True)):
         c = _ramp(i, n)
+        if cut is not None and np.isfinite(cut) and x[0] < cut:
+            xz = np.append(x[x < cut], cut)
+            ax.plot(xz, np.full(xz.size, i * offset), color="0.6", lw=0.6, gid=f"{tag}-zero-{i}")
+            x, y = x[x >= cut], y[x >= cut]
         ax.plot(x, y + i * offset, color=c, lw=0.9, gid=f"{tag}-{i}")
         # the label just right of the axes, level with the curve's end (never across the spine or the data)
         ax.text(1.0, y[-1] + i * offset, f" {_fmt_p(p)}", transform=ax.get_yaxis_transform(), color=c, fontsize=6,
@@ -883,7 +899,11 @@ def fig2_diffraction(
 
     ``patterns`` maps pressure (GPa) → :class:`~hpglass.scattering.pipeline.ScatterResult`, :class:`PatternCurves`
     or a (q, S, r, g) tuple; the waterfalls step by ``offset_sq`` / ``offset_gr`` (None: 0.6 × the largest curve
-    range; more than :data:`MAX_OFFSET_CURVES` patterns are thinned to an even spread in pressure). The points of
+    range; more than :data:`MAX_OFFSET_CURVES` patterns are thinned to an even spread in pressure). Below the
+    reduction's r_cutoff (a ScatterResult's ``r_cutoff``, a PatternCurves' ``r_cutoff_A``) g(r) is drawn as 0 in
+    grey: no pair of atoms is that close, the Eggert/Kaplow correction holds g there at 0 within the noise, and what
+    is left (a few hundredths, amplified towards r = 0 by the 1/r of g = 1 + F/(4πρr)) is no structure. Above it the
+    curve is the one the reduction wrote (r1 and CN come from it), termination ripples included. The points of
     (c) and (d) are the fits' own data (``fit.x``, ``fit.y``, ``fit.sigma``); their keys sit under the panels.
     """
     with report_style():
@@ -894,10 +914,11 @@ def fig2_diffraction(
         _panel(b, "b", "g(r)")
         a.set(xlabel="q (Å⁻¹)", ylabel="S(q) (offset)")
         b.set(xlabel="r (Å)", ylabel="g(r) (offset)")
-        items = sorted((float(p), _pattern_arrays(v)) for p, v in (patterns or {}).items()) if patterns else []
+        items = sorted(((float(p), _pattern_arrays(v), _pattern_r_cutoff(v)) for p, v in (patterns or {}).items()),
+                       key=lambda x: x[0]) if patterns else []
         if items:
-            _shown_note(a, _waterfall(a, [(p, q, s) for p, (q, s, _, _) in items], offset_sq, "sq"), "P (GPa)")
-            grs = [(p, r, g) for p, (_, _, r, g) in items if r is not None and g is not None]
+            _shown_note(a, _waterfall(a, [(p, q, s) for p, (q, s, _, _), _ in items], offset_sq, "sq"), "P (GPa)")
+            grs = [(p, r, g, cut) for p, (_, _, r, g), cut in items if r is not None and g is not None]
             if grs:
                 _shown_note(b, _waterfall(b, grs, offset_gr, "gr"), "P (GPa)")
             else:
@@ -927,8 +948,11 @@ def fig2_diffraction(
             _fit_points(d, r1_fit, OKABE_ITO[0], "s", "r$_1$ (glass)", "r1")
             _fit_line(d, r1_fit, OKABE_ITO[1], "r1", "fit", "Å/GPa")
         for k, ref in enumerate(refs):
+            label = ref.name if "crystal" in ref.name.lower() else f"{ref.name} (crystal)"
+            # markers where the curve was computed, unless the points are so dense that they would hide the line
+            marker = ("^", "v", "D")[k % 3] if np.size(ref.pressure_GPa) <= 15 else None
             d.plot(ref.pressure_GPa, ref.r1_A, color=("0.0", "0.45", "0.65")[k % 3], ls=("-", "--", "-.")[k % 3],
-                   marker=".", lw=1.0, label=f"{ref.name} (crystal)", gid=f"crystal-r1-{ref.name}")
+                   marker=marker, ms=3.0, mfc="white", lw=1.0, label=label, gid=f"crystal-r1-{ref.name}")
         if r1_fit is None and not refs:
             _note(d)
         key_d = d.get_legend_handles_labels()
@@ -1134,25 +1158,31 @@ def fig4_eos_phase_diagram(
     regions: Sequence[Region | Any] | None = None,
     *,
     p_max_GPa: float | None = None,
+    simulated_density: TrendPoints | Sequence[TrendPoints] | None = None,
     title: str | None = None,
 ) -> Figure:
     """Fig. 4: (a) density vs P — glass points, glass EOS with its 1σ band, crystal EOS curves, the crossover (line)
-    with its ±1σ error (band); (b) T_c(P) per run and direction (open markers on decompression) over the shaded
+    with its ±1σ error (band), and the simulated glass's own densities (``simulated_density``: open diamonds, error
+    bars as given, e.g. the standard deviation over the frames); (b) T_c(P) per run and direction (open markers on decompression) over the shaded
     regions with hatched edge-uncertainty bands (``tc_points`` may be dicts, see :meth:`TcPoint.from_mapping`;
     points without a T_c are left out; ``regions``: anything :meth:`Region.coerce` takes). The x axes are shared,
     0 … ``p_max_GPa`` (default: 5 % beyond the highest pressure in any input). An EOS needs a mass (``mass_factor``, e.g. from
     :func:`hpglass.eos.fit.fit_density` or ``with_mass``) to be drawn as density; one without is named in a note.
     """
     dens = [t for t in _as_list(glass_density) if t is not None]
+    sims = [t for t in _as_list(simulated_density) if t is not None]
     cryst = _eos_items(crystal_eos)
     tcs = [t if isinstance(t, TcPoint) else TcPoint.from_mapping(t) for t in _as_list(tc_points) if t is not None]
     tcs = [t for t in tcs if t.tc_K is not None and np.isfinite(t.tc_K)]  # no transition: nothing to plot
     regs = [Region.coerce(r) for r in _as_list(regions) if r is not None]
     eos_all = ([glass_eos] if glass_eos is not None else []) + [e for _, e in cryst]
-    pmax = p_max_GPa if p_max_GPa is not None else _p_max(dens, tcs, regs, crossover, eos_all)
+    pmax = p_max_GPa if p_max_GPa is not None else _p_max(dens + sims, tcs, regs, crossover, eos_all)
     with report_style():
-        fig, axes = _new_figure(1, 2, (7.6, 3.4))
+        fig, axes = _new_figure(2, 2, (7.6, 4.2), height_ratios=[1.0, 0.01])
         a, b = axes[0]
+        key_a = axes[1][0]
+        key_a.set_label("key-a")
+        axes[1][1].remove()
         _panel(a, "a", "density")
         a.set(xlabel="P (GPa)", ylabel="ρ (g/cm³)")
         drawn = False
@@ -1161,6 +1191,12 @@ def fig4_eos_phase_diagram(
             _errorbar(a, t.pressure_GPa, t.value, yerr=t.err, fmt=MARKERS[k % len(MARKERS)], color=colour(k),
                        mfc="none" if _is_decompression(t.direction) else colour(k), ms=3.5, elinewidth=0.7,
                        label=t.label or "glass", gid=f"density-points-{k}", zorder=3)
+            drawn = True
+        for k, t in enumerate(sims):
+            c = ("0.15", OKABE_ITO[3], OKABE_ITO[4])[k % 3]
+            _errorbar(a, t.pressure_GPa, t.value, yerr=t.err, fmt="D", color=c, mfc="white", mec=c, ms=3.5,
+                      elinewidth=0.7, capsize=1.5, label=t.label or "simulated glass", gid=f"simulated-density-{k}",
+                      zorder=4)
             drawn = True
         pp = np.linspace(0.0, pmax, 300)
         if glass_eos is not None:
@@ -1192,9 +1228,10 @@ def fig4_eos_phase_diagram(
                    ha="right", va="bottom", fontsize=6, color="0.35")
         if drawn:
             a.set_xlim(0.0, pmax)
-            a.legend(loc="lower right" if not undrawn else "upper left", fontsize=6)
         else:
             _note(a)
+        # the key under the panel: up to six entries with long labels would cover the points inside it
+        _legend_below(key_a, *a.get_legend_handles_labels())
 
         _panel(b, "b", "phase diagram")
         b.set(xlabel="P (GPa)", ylabel="T$_c$ (K)")

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..precision import fmt
+from ..precision import VALUE_DIGITS, fmt_value, fmt_with
 
 __all__ = ["chromium_path", "render_report", "screenshot", "write_report"]
 
@@ -38,12 +38,16 @@ def _e(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def _num(v, digits: int = 4) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.{digits}g}"
-    return _e(v)
+def _num(v, err=None, unit: str = "") -> str:
+    """A number for a table cell by the one display rule: with a usable 1σ ``err`` two significant digits of it and
+    the value to the same decimal (:func:`hpglass.precision.fmt`), without one the stated rule of
+    :func:`hpglass.precision.fmt_value` (four significant digits); escaped."""
+    return _e(fmt_with(v, err, unit))
+
+
+def _list(values, errs=None) -> str:
+    errs = list(errs or [])
+    return ", ".join(_num(v, errs[i] if i < len(errs) else None) for i, v in enumerate(values) if v is not None)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence], row_class: Sequence[str] | None = None) -> str:
@@ -105,14 +109,15 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
     # phase diagram
     pd = s["phase_diagram"]
     parts.append("<h2>Phase diagram: regimes and boundaries</h2>")
-    rows = [[_e(b["name"]), _num(b["pressure_GPa"]), _num(b["err_GPa"], 2), _e(b["source"]), _e(b["note"])]
+    rows = [[_e(b["name"]), _num(b["pressure_GPa"], b["err_GPa"]), _e(b["source"]), _e(b["note"])]
             for b in pd["boundaries"]]
     if pd.get("crossover_GPa") is not None:
-        rows.append(["density crossover", _num(pd["crossover_GPa"]), _num(pd["crossover_err_GPa"], 2),
+        rows.append(["density crossover", _num(pd["crossover_GPa"], pd["crossover_err_GPa"]),
                      "glass EOS vs crystal EOS", ""])
-    parts.append(_table(["boundary", "P (GPa)", "1σ (GPa)", "from", "rule"], rows) if rows else
+    parts.append(_table(["boundary", "P ± 1σ (GPa)", "from", "rule"], rows) if rows else
                  "<p>No boundary could be estimated from this data.</p>")
-    rows = [[_e(r["name"]), _num(r["lo_GPa"]), _num(r["hi_GPa"])] for r in pd["regions"]]
+    rows = [[_e(r["name"]), _num(r["lo_GPa"], r.get("lo_err_GPa")), _num(r["hi_GPa"], r.get("hi_err_GPa"))]
+            for r in pd["regions"]]
     if rows:
         parts.append(_table(["region", "from (GPa)", "to (GPa)"], rows))
 
@@ -134,10 +139,10 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
         cz = run.get("crystallization") or {}
         parts.append(f"<h3>diffraction “{_e(run['name'])}” ({_e(run['direction'])})</h3>")
         parts.append(f"<p>{len(run['points'])} patterns, λ = {_num(run['wavelength_A'])} Å. q1 breakpoints: "
-                     f"{_e(', '.join(f'{b:.2f}' for b in q1.get('breakpoints', [])) or '—')} GPa; slopes "
-                     f"{_e(', '.join(f'{v:.5f}' for v in q1.get('slopes', [])) or '—')} Å⁻¹/GPa. Crystallization: "
-                     f"{_num(cz.get('transition_GPa'))} GPa. Density crossover: {_num(cr.get('pressure_GPa'))} ± "
-                     f"{_num(cr.get('err_GPa'), 2)} GPa.</p>")
+                     f"{_list(q1.get('breakpoints', []), q1.get('breakpoint_errs')) or '—'} GPa; slopes "
+                     f"{_list(q1.get('slopes', []), q1.get('slope_errs')) or '—'} Å⁻¹/GPa (1σ). Crystallization: "
+                     f"{_num(cz.get('transition_GPa'))} GPa. Density crossover: "
+                     f"{_num(cr.get('pressure_GPa'), cr.get('err_GPa'))} GPa.</p>")
         if run.get("notes"):
             parts.append("<p class='small'>notes: " + _e("; ".join(f"{k}: {v}" for k, v in run["notes"].items()))
                          + "</p>")
@@ -152,21 +157,41 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
         def ex(c):
             return " (extrapolated)" if c.get("hc2_extrapolated") else ""
 
-        rows = [[_num(c["pressure_GPa"]), _e(c["superconducting"]), _e(fmt(c["tc_50_K"], c.get("tc_50_err_K"))),
-                 _e(", ".join(f"{t:.2f}" for t in c["transitions_K"] if t is not None)),
-                 _e(fmt(c["hc2_whh_T"], c.get("hc2_whh_err_T")) + ex(c)),
-                 _e(fmt(c["hc2_gl_T"], c.get("hc2_gl_err_T")) + ex(c)), _e(Path(c["file"]).name)]
+        rows = [[_num(c["pressure_GPa"]), _e(c["superconducting"]), _num(c["tc_50_K"], c.get("tc_50_err_K")),
+                 _list(c["transitions_K"], c.get("transitions_err_K")),
+                 _num(c["hc2_whh_T"], c.get("hc2_whh_err_T")) + ex(c) * (c["hc2_whh_T"] is not None),
+                 _num(c["hc2_gl_T"], c.get("hc2_gl_err_T")) + ex(c) * (c["hc2_gl_T"] is not None),
+                 _e(Path(c["file"]).name)]
                 for c in run["curves"]]
         if rows:
             parts.append(_table(["P (GPa)", "superconducting", "Tc 50 % (K)", "transitions (K)",
                                  "μ0Hc2(0) WHH (T)", "μ0Hc2(0) GL (T)", "file"], rows))
     for run in s.get("simulation", []):
         parts.append(f"<h3>simulation “{_e(run['name'])}” ({_e(run['direction'])})</h3>")
-        rows = [[_e(p["label"]), _num(p["density_g_cm3"]), _num(p["coordination_mean"]),
-                 _num(p["angle_fraction_near_60"]), _num(p["altbc_mean_ratio"]), _num(p["bcc_fraction"]),
-                 _e(Path(p["file"]).name)] for p in run["points"] + run["references"]]
-        parts.append(_table(["pressure / reference", "ρ (g/cm³)", "CN", "angles near 60°", "ALTBC long/short",
-                             "bcc fraction", "file"], rows))
+        pts = run["points"] + run["references"]
+        rows = [[_e(p["label"]), _e(p.get("n_frames")), _num(p["density_g_cm3"], p.get("density_sem_g_cm3")),
+                 _e(fmt_value(p.get("density_std_g_cm3"), digits=2)),  # a spread: two digits, like an error
+                 _num(p["coordination_mean"], p.get("coordination_mean_sem")),
+                 _num(p["angle_fraction_near_60"], p.get("angle_fraction_near_60_sem")),
+                 _num(p["altbc_mean_ratio"], p.get("altbc_mean_ratio_sem")),
+                 _num(p["bcc_fraction"], p.get("bcc_fraction_sem")), _e(Path(p["file"]).name)] for p in pts]
+        parts.append(_table(["pressure / reference", "frames", "ρ (g/cm³)", "s.d. of ρ over frames (g/cm³)", "CN",
+                             "angles near 60°", "ALTBC long/short", "bcc fraction", "file"], rows))
+        parts.append("<p class='small'>Frame averages ± their standard error over the frames (s/√n); a number "
+                     "without an error is shown to " + str(VALUE_DIGITS) + " significant digits (one frame, or an "
+                     "error of zero).</p>")
+        elf = [p for p in run["points"] if p.get("elf_mean") is not None]
+        if elf:
+            parts.append("<p>ELF of one frame per pressure (dimensionless; tables/elf.csv defines every column):</p>")
+            parts.append(_table(
+                ["pressure", "mean ELF (cell)", "mean ELF at bond midpoints", "volume with ELF in "
+                 + "–".join(f"{x:g}" for x in (elf[0].get("elf_near_half_window") or [])), "volume with ELF > 0.7",
+                 "bonds", "grid"],
+                [[_e(p["label"]), _num(p["elf_mean"]),
+                  _num(p.get("elf_bond_midpoint_mean"), p.get("elf_bond_midpoint_sem")),
+                  _num(p.get("elf_fraction_near_half")), _num(p.get("elf_fraction_above_0.7")),
+                  _e(p.get("elf_n_bonds")), _e("×".join(str(x) for x in p.get("elf_grid_shape") or []))]
+                 for p in elf]))
 
     # settings, versions, cache
     parts.append("<h2>Settings used</h2><pre>" + _e(json.dumps(s["settings"], indent=2, ensure_ascii=False))

@@ -205,11 +205,41 @@ def trajectory_piece(task: dict) -> dict:
     return {"file": task["file"], "summary": summary, "arrays": arrays, "out": str(target)}
 
 
+def _read_crystal(path: str, field: str):
+    """The last frame of a crystal structure file (extxyz, POSCAR, CIF …: whatever :func:`ase.io.read` reads)."""
+    from ase.io import read
+
+    try:
+        atoms = read(path, index=-1)
+    except Exception as exc:  # noqa: BLE001 - ase raises many types for a bad file
+        raise InputError(f"cannot read a crystal structure: {exc}", source=path, field=field) from None
+    if len(atoms) == 0 or not all(atoms.pbc) or atoms.get_volume() <= 0:
+        raise InputError("a crystal structure needs atoms and a periodic cell", source=path, field=field)
+    return atoms
+
+
+def pnma_r1_from_structures(structures: list[dict], sigma_A: float, field: str = "sample.crystal") -> \
+        tuple[np.ndarray, np.ndarray]:
+    """(pressures, r1) of relaxed crystal structures ``[{"pressure_GPa", "file"}, …]``, sorted by pressure: r1 is
+    the first maximum of each structure's Z-weighted total g(r), every pair broadened by a Gaussian of ``sigma_A``
+    (:func:`hpglass.series.crystal_reference.crystal_pair_functions`) — the definition of the bcc curve, so the two
+    crystals compare like for like; unlike the EOS-scaled Pnma, the internal coordinates are the relaxed ones."""
+    from ..series.crystal_reference import crystal_pair_functions
+
+    items = sorted(structures, key=lambda x: float(x["pressure_GPa"]))
+    r1 = [crystal_pair_functions(_read_crystal(str(x["file"]), f"{field}.pnma_structures"), sigma=sigma_A,
+                                 r_max=6.0).r1 for x in items]
+    return np.array([float(x["pressure_GPa"]) for x in items]), np.asarray(r1, dtype=float)
+
+
 def reference_piece(task: dict) -> dict:
     """Crystal references' r1 (first g(r) maximum) along the crystal EOS at the study's pressures.
 
-    bcc Sb2Se3-type (one site shared by the elements, Im-3m) at the crystal EOS density; Pnma from the given
-    coordinates scaled by V(P)/V0 of the crystal EOS (:mod:`hpglass.series.crystal_reference`).
+    bcc Sb2Se3-type (one site shared by the elements, Im-3m) at the crystal EOS density; Pnma from relaxed
+    structures at their own pressures when the task gives them (``pnma_structures``: :func:`pnma_r1_from_structures`;
+    their pressures in ``pressures_by_curve["Pnma"]``), else from the given coordinates scaled by V(P)/V0 of the
+    crystal EOS (:mod:`hpglass.series.crystal_reference`). A curve without an entry in ``pressures_by_curve`` is
+    on ``pressure_GPa``.
     """
     from ..eos.fit import eos_from_params
     from ..series.crystal_reference import bcc_sb2se3, crystal_pair_functions, pnma_from_coordinates
@@ -226,7 +256,11 @@ def reference_piece(task: dict) -> dict:
             atoms = bcc_sb2se3(density_g_cm3=float(d), model="average", occupancy=occ)
             r1.append(crystal_pair_functions(atoms, sigma=task["sigma_A"], r_max=6.0).r1)
         out["curves"]["bcc"] = np.asarray(r1)
-    if task.get("pnma_coordinates"):
+    if task.get("pnma_structures"):
+        pp, r1 = pnma_r1_from_structures(task["pnma_structures"], task["sigma_A"], task.get("field", "sample.crystal"))
+        out["curves"]["Pnma"] = r1
+        out["pressures_by_curve"] = {"Pnma": pp}
+    elif task.get("pnma_coordinates"):
         base = pnma_from_coordinates(task["pnma_coordinates"], source=task.get("pnma_source"))
         rho0 = rho[0] if pressures[0] == 0 else float(eos.density(np.array([0.0]))[0][0])
         r1 = [crystal_pair_functions(base, sigma=task["sigma_A"], r_max=6.0, volume_ratio=float(rho0 / d)).r1

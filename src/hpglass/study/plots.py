@@ -12,15 +12,34 @@ import numpy as np
 
 from .results import StudyResult
 
-__all__ = ["FIGURES", "figure_inputs", "write_figures"]
+__all__ = ["FIGURES", "figure_inputs", "simulated_densities", "write_figures"]
 
 #: file stem → what the figure shows
 FIGURES = {
-    "fig1_transport": "Fig. 1 — room-temperature transport vs P, R(T) near Tc, μ0Hc2(T)",
-    "fig2_diffraction": "Fig. 2 — S(q), g(r), q1(P) with its regimes, r1(P) against the crystal references",
-    "fig3_simulation": "Fig. 3 — simulated g(r), bond angles, coordination, rings",
-    "fig4_eos_phase_diagram": "Fig. 4 — glass density and EOS with the density crossover; Tc–P phase diagram",
-    "fig5_distortion_elf": "Fig. 5 — Peierls-like distortion (ALTBC) at low and high density; ELF",
+    "fig1_transport": "Fig. 1 — (a) room-temperature transport vs P with the piecewise log₁₀σ(P) fit (slopes with "
+                      "their 1σ errors in the key), (b) R(T) near Tc, a representative subset offset, pressure as the "
+                      "colour bar, (c) μ0Hc2(T) with the WHH and Ginzburg–Landau fits",
+    "fig2_diffraction": "Fig. 2 — (a) S(q) and (b) g(r) of each pattern, offset by pressure; in (b) g(r) is drawn "
+                        "as 0 (grey) below the reduction's r_cutoff, where no pair of atoms is closer and the "
+                        "Eggert/Kaplow correction holds g at 0 within the noise (the residual wiggles there, amplified "
+                        "towards r = 0 by the 1/r of g = 1 + F/(4πρr), are not structure); above r_cutoff the curve is "
+                        "the one the reduction wrote, and a dip just below the first peak is the termination ripple "
+                        "of the transform at q_max. (c) principal-peak position q1 vs P with the piecewise fit, its "
+                        "1σ band and the breakpoint with its confidence interval (FSDP position on the right axis). "
+                        "(d) first g(r) peak r1 of the glass vs P with its fit, against the crystal references' r1(P) "
+                        "by the same definition (first maximum of the Z-weighted total g(r), pairs broadened by "
+                        "sample.crystal.reference_sigma_A): Pnma from the crystal structure relaxed at each pressure "
+                        "(where the study gives them) and bcc at the crystal-EOS density",
+    "fig3_simulation": "Fig. 3 — simulated glass: total and partial g(r), bond-angle distributions by centre species "
+                       "(offset by pressure), mean coordination per pair and ring statistics vs P (frame averages)",
+    "fig4_eos_phase_diagram": "Fig. 4 — (a) glass density vs P: densities refined from the diffraction patterns "
+                              "(filled, 1σ), the simulated glass's own densities (open diamonds: mass / cell volume "
+                              "of its frames, mean ± standard deviation over the frames at each pressure), the glass "
+                              "EOS fitted to the refined densities with its 1σ band, the crystal EOS, and their "
+                              "density crossover with its 1σ band; (b) Tc–P phase diagram with the LDA / HDA / bcc "
+                              "regions (hatched: ±1σ of each boundary)",
+    "fig5_distortion_elf": "Fig. 5 — Peierls-like distortion (ALTBC maps) at the lowest and highest pressure; ELF "
+                           "histograms by species of the LDA and HDA frames and slices through them",
 }
 
 
@@ -45,6 +64,12 @@ def _fig1(result: StudyResult):
     return F.fig1_transport(rooms or None, rts or None, hc2 or None)
 
 
+#: (curve, from its own structures) → legend label of a crystal reference's r1 curve in Fig. 2d
+_CRYSTAL_LABELS = {("bcc", False): "bcc crystal at the crystal-EOS density",
+                   ("Pnma", True): "Pnma crystal, relaxed at each P",
+                   ("Pnma", False): "Pnma crystal, scaled along the crystal EOS"}
+
+
 def _fig2(result: StudyResult):
     from ..report import figures as F
 
@@ -56,15 +81,16 @@ def _fig2(result: StudyResult):
         for p in run.points:
             d = p.data
             if d.get("sq") is not None:
-                patterns[p.pressure_GPa] = F.PatternCurves(q_A=d["q"], sq=d["sq"], r_A=d["r"], gr=d["gr"])
+                patterns[p.pressure_GPa] = F.PatternCurves(q_A=d["q"], sq=d["sq"], r_A=d["r"], gr=d["gr"],
+                                                           r_cutoff_A=p.scatter.get("r_cutoff_A"))
         fp = [(p.pressure_GPa, (p.scatter.get("fsdp") or {}).get("position_A-1")) for p in run.points]
         fp = [x for x in fp if x[1] is not None]
         if len(fp) >= 2:
             fsdp = F.TrendPoints(np.array([x[0] for x in fp]), np.array([x[1] for x in fp]), label="FSDP")
-    if result.references:
-        pr = np.asarray(result.references["pressure_GPa"], dtype=float)
-        for name, r1 in result.references["curves"].items():
-            crystal.append(F.CrystalR1Curve(name, pr, np.asarray(r1, dtype=float)))
+    own = (result.references or {}).get("pressures_by_curve") or {}
+    for name, pr in result.crystal_r1_curves().items():
+        label = _CRYSTAL_LABELS.get((name, name in own), name)
+        crystal.append(F.CrystalR1Curve(label, pr, np.asarray(result.references["curves"][name], dtype=float)))
     return F.fig2_diffraction(patterns or None, None if run is None else run.q1_fit,
                               None if run is None else run.r1_fit, crystal or None, fsdp=fsdp)
 
@@ -117,7 +143,8 @@ def _fig4(result: StudyResult):
                             for p in am])
             dens.append(F.TrendPoints(np.array([p.pressure_GPa for p in am]),
                                       np.array([p.value("density_g_cm3") for p in am]),
-                                      None if np.all(np.isnan(err)) else err, label=f"glass ({run.name})",
+                                      None if np.all(np.isnan(err)) else err,
+                                      label=f"glass, refined from diffraction ({run.name})",
                                       direction=run.direction))
         if glass is None and run.glass_eos is not None:
             glass = run.glass_eos
@@ -143,7 +170,28 @@ def _fig4(result: StudyResult):
     regions = [F.Region(name=r.name, p_lo_GPa=r.lo_GPa, p_lo_err_GPa=r.lo_err_GPa, p_hi_GPa=r.hi_GPa,
                         p_hi_err_GPa=r.hi_err_GPa, source="; ".join(src.values())) for r in pd.regions]
     return F.fig4_eos_phase_diagram(dens or None, glass, crystal or None, cross, tcs or None, regions or None,
-                                    p_max_GPa=pd.p_range_GPa[1] * 1.05 if pd.p_range_GPa[1] > 0 else None)
+                                    p_max_GPa=pd.p_range_GPa[1] * 1.05 if pd.p_range_GPa[1] > 0 else None,
+                                    simulated_density=simulated_densities(result) or None)
+
+
+def simulated_densities(result: StudyResult) -> list:
+    """Each simulation run's own glass densities (mass / cell volume of its frames: mean ± standard deviation over
+    the frames at each pressure, :attr:`~hpglass.study.results.SimulationPoint.density_std_g_cm3`) as Fig. 4a
+    points; crystal references (no pressure) are left out."""
+    from ..report import figures as F
+
+    out = []
+    for run in result.simulation:
+        pts = [p for p in run.points if p.pressure_GPa is not None and p.summary.get("density_g_cm3") is not None]
+        if not pts:
+            continue
+        err = np.array([np.nan if p.density_std_g_cm3 is None else p.density_std_g_cm3 for p in pts])
+        out.append(F.TrendPoints(np.array([p.pressure_GPa for p in pts], dtype=float),
+                                 np.array([p.summary["density_g_cm3"] for p in pts], dtype=float),
+                                 None if np.all(np.isnan(err)) else err,
+                                 label=f"simulated glass, {run.name}: mean ± s.d. over frames",
+                                 direction=run.direction))
+    return out
 
 
 def _altbc(point):

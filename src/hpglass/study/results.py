@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Boundary", "DiffractionRunResult", "PatternPoint", "PhaseDiagram", "Region", "SimulationPoint",
+__all__ = ["ELF_COLUMNS", "Boundary", "DiffractionRunResult", "PatternPoint", "PhaseDiagram", "Region", "SimulationPoint",
            "SimulationRunResult", "StudyResult", "TcPoint", "TransportRunResult"]
 
 
@@ -139,6 +139,11 @@ class TcPoint:
         return [t.get("t_mid_K") for t in self.tc.get("transitions", [])]
 
     @property
+    def transitions_err_K(self) -> list[float | None]:
+        """1σ errors of :attr:`transitions_K` (None where the fit gave none)."""
+        return [t.get("t_mid_err_K") for t in self.tc.get("transitions", [])]
+
+    @property
     def hc2(self) -> dict | None:
         return self.data.get("hc2")
 
@@ -149,7 +154,7 @@ class TcPoint:
                 "tc_onset_K": self.tc.get("tc_onset_K"), "tc_onset_err_K": self.tc.get("tc_onset_err_K"),
                 "tc_50_K": self.tc.get("tc_50_K"), "tc_50_err_K": self.tc.get("tc_50_err_K"),
                 "tc_zero_K": self.tc.get("tc_zero_K"), "tc_zero_err_K": self.tc.get("tc_zero_err_K"),
-                "transitions_K": self.transitions_K,
+                "transitions_K": self.transitions_K, "transitions_err_K": self.transitions_err_K,
                 "fields_T": self.data.get("fields_T"), "hc2_whh_T": h.get("hc2_whh_T"),
                 "hc2_whh_err_T": h.get("hc2_whh_err_T"), "hc2_gl_T": h.get("hc2_gl_T"),
                 "hc2_gl_err_T": h.get("hc2_gl_err_T"), "hc2_extrapolated": h.get("extrapolation"),
@@ -173,8 +178,35 @@ class TransportRunResult:
                 "curves": [c.to_dict() for c in self.curves], "sigma": sig}
 
 
+#: the ELF numbers of a simulation point kept in its JSON row and in tables/elf.csv: column → (path in the
+#: analysis summary of :func:`hpglass.study.elf_grids.analyse_elf_grid`, definition with unit)
+ELF_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
+    "elf_mean": (("mean_elf",), "mean ELF over the cell's grid points (dimensionless, 0-1)"),
+    "elf_bond_midpoint_mean": (("bond_midpoint", "mean",),
+                               "mean ELF at the midpoints of the bonds (pairs within the run's cutoffs_A)"),
+    "elf_bond_midpoint_sem": (("bond_midpoint", "sem"), "its standard error (s/sqrt(n) over the bonds)"),
+    "elf_bond_midpoint_median": (("bond_midpoint", "median"), "median ELF at the bond midpoints"),
+    "elf_n_bonds": (("bond_midpoint", "n_bonds"), "number of bonds of the frame"),
+    "elf_fraction_near_half": (("fraction_near_half",),
+                               "fraction of the cell volume with ELF in the near_half window (electron-gas-like)"),
+    "elf_fraction_above_0.7": (("fraction_above_0.7",), "fraction of the cell volume with ELF > 0.7 (localized)"),
+}
+
+
+def _dig(d: dict | None, path: tuple[str, ...]):
+    for k in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
 @dataclass(frozen=True)
 class SimulationPoint:
+    """One simulated trajectory at one pressure (or a crystal reference, pressure None): ``hpglass structure``'s
+    frame-averaged summary (with the ``*_sem`` standard errors of the mean over frames) and the arrays read back
+    for the figures; ``summary["elf"]`` holds the analysis of the run's ELF grid at this pressure, if any."""
+
     run: str
     pressure_GPa: float | None
     label: str
@@ -182,17 +214,53 @@ class SimulationPoint:
     summary: dict
     arrays: dict
 
+    @property
+    def density_std_g_cm3(self) -> float | None:
+        """Standard deviation of the frames' densities (mass / cell volume; ddof = 1): the NPT cell's fluctuation,
+        s = SEM · √n from ``hpglass structure``'s SEM s/√n over the n frames. None for one frame."""
+        s = self.summary
+        sem, n = s.get("density_g_cm3_sem"), s.get("n_frames")
+        if sem is None or not n or n < 2:
+            return None
+        return float(sem) * float(np.sqrt(n))
+
+    @property
+    def elf(self) -> dict | None:
+        """The ELF analysis summary at this pressure (``hpglass.study.elf_grids.analyse_elf_grid``), or None."""
+        return self.summary.get("elf")
+
+    def elf_row(self) -> dict:
+        """The ELF numbers of :data:`ELF_COLUMNS` (empty without an ELF grid)."""
+        e = self.elf
+        if not e:
+            return {}
+        row = {k: _dig(e, path) for k, (path, _) in ELF_COLUMNS.items()}
+        row["elf_near_half_window"] = e.get("near_half_window")
+        for sp, v in sorted(((e.get("per_species") or {}).get("mean_elf_by_species") or {}).items()):
+            row[f"elf_mean_{sp}"] = v  # grid points nearest to an atom of that species (Voronoi regions)
+        for pair, b in sorted(((e.get("bond_midpoint") or {}).get("by_pair") or {}).items()):
+            row[f"elf_bond_midpoint_mean_{pair}"] = b.get("mean")
+            row[f"elf_bond_midpoint_sem_{pair}"] = b.get("sem")
+        row["elf_grid_shape"] = e.get("shape")
+        row["elf_file"] = e.get("file")
+        return row
+
     def to_dict(self) -> dict:
         s = self.summary
         rings = (s.get("rings") or {}).get("per_atom")
+        coord = s.get("coordination") or {}
+        altbc, altbc_sem = s.get("altbc") or {}, s.get("altbc_sem") or {}
         return {"run": self.run, "pressure_GPa": self.pressure_GPa, "label": self.label, "file": self.file,
                 "n_frames": s.get("n_frames"), "density_g_cm3": s.get("density_g_cm3"),
-                "coordination_mean": (s.get("coordination") or {}).get("mean"),
-                "coordination_by_species": (s.get("coordination") or {}).get("by_species"),
+                "density_sem_g_cm3": s.get("density_g_cm3_sem"), "density_std_g_cm3": self.density_std_g_cm3,
+                "coordination_mean": coord.get("mean"), "coordination_mean_sem": coord.get("mean_sem"),
+                "coordination_by_species": coord.get("by_species"),
                 "angle_fraction_near_60": s.get("angle_fraction_near_60"),
-                "altbc_mean_ratio": (s.get("altbc") or {}).get("mean_ratio"),
+                "angle_fraction_near_60_sem": s.get("angle_fraction_near_60_sem"),
+                "altbc_mean_ratio": altbc.get("mean_ratio"), "altbc_mean_ratio_sem": altbc_sem.get("mean_ratio"),
                 "q4": s.get("q4"), "q6": s.get("q6"), "bcc_fraction": s.get("bcc_fraction"),
-                "q1_A-1": s.get("q1_A-1"), "r1_X_A": s.get("r1_X_A"), "rings_per_atom": rings}
+                "bcc_fraction_sem": s.get("bcc_fraction_sem"),
+                "q1_A-1": s.get("q1_A-1"), "r1_X_A": s.get("r1_X_A"), "rings_per_atom": rings, **self.elf_row()}
 
 
 @dataclass(frozen=True)
@@ -279,12 +347,24 @@ class StudyResult:
     claims: tuple = ()
     files: dict = field(default_factory=dict)
 
+    def crystal_r1_curves(self) -> dict[str, np.ndarray]:
+        """name → the pressures (GPa) of each crystal reference's r1 curve (``references["curves"]``): its own
+        (``pressures_by_curve``, e.g. the relaxed Pnma structures) or the study's common grid."""
+        if not self.references:
+            return {}
+        own = self.references.get("pressures_by_curve") or {}
+        common = np.asarray(self.references["pressure_GPa"], dtype=float)
+        return {k: np.asarray(own.get(k, common), dtype=float) for k in self.references["curves"]}
+
     def to_dict(self) -> dict:
         ref = None
         if self.references:
             ref = {"pressure_GPa": _plain(self.references["pressure_GPa"], True),
                    "crystal_density_g_cm3": _plain(self.references["crystal_density_g_cm3"], True),
-                   "r1_A": {k: _plain(v, True) for k, v in self.references["curves"].items()}}
+                   "r1_A": {k: _plain(v, True) for k, v in self.references["curves"].items()},
+                   "r1_pressure_GPa": {k: _plain(v, True) for k, v in self.crystal_r1_curves().items()},
+                   "r1_definition": ("first maximum of the crystal's Z-weighted total g(r), pairs broadened by a "
+                                     "Gaussian of sample.crystal.reference_sigma_A")}
         return {"name": self.name, "source": self.source, "composition": self.composition,
                 "settings": _plain(self.settings), "versions": dict(self.versions),
                 "diffraction": [r.to_dict() for r in self.diffraction],

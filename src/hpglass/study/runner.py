@@ -172,14 +172,18 @@ def plan_pieces(study: Study, out: Path) -> list[dict]:
                           "label": label, "pressure_GPa": p, "reference": p is None, "file": str(f), "field": field,
                           "out": str(target), **settings})
     crystal = study.sample.crystal
-    if crystal is not None and crystal.eos is not None and all_p and (crystal.bcc or crystal.pnma_coordinates):
+    if crystal is not None and crystal.eos is not None and all_p and (crystal.bcc or crystal.pnma_coordinates
+                                                                      or crystal.pnma_structures):
         from ..composition import Composition
 
         comp = Composition.parse(study.sample.composition)
         settings = {"eos": crystal.eos.model_dump(), "pressures_GPa": sorted(set(all_p) | {0.0}),
                     "bcc": crystal.bcc, "occupancy": dict(comp.fractions), "sigma_A": crystal.reference_sigma_A,
-                    "pnma_coordinates": crystal.pnma_coordinates, "pnma_source": crystal.pnma_source}
-        tasks.append({"kind": "reference", "key": piece_key("reference", [], settings), "owner": (0, None),
+                    "pnma_coordinates": crystal.pnma_coordinates, "pnma_source": crystal.pnma_source,
+                    "pnma_structures": [{"pressure_GPa": x.pressure_GPa, "file": str(x.file)}
+                                        for x in crystal.pnma_structures]}
+        files = [x.file for x in crystal.pnma_structures]
+        tasks.append({"kind": "reference", "key": piece_key("reference", files, settings), "owner": (0, None),
                       "field": "sample.crystal", **settings})
     return tasks
 

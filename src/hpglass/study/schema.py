@@ -180,6 +180,13 @@ class CrystalEos(_Model):
                     "crystals (name the potential in label)")
 
 
+class CrystalStructure(_Model):
+    """A crystal structure relaxed at ``pressure_GPa`` (any file :func:`ase.io.read` reads; its last frame)."""
+
+    pressure_GPa: Float = Field(ge=-0.5, le=1000)
+    file: StudyFile
+
+
 class Crystal(_Model):
     """The crystalline reference of the sample."""
 
@@ -189,6 +196,9 @@ class Crystal(_Model):
     pnma_coordinates: list[tuple[str, Float, Float]] | None = Field(
         None, description="Pnma independent atoms on 4c as (label, x, z); required for the Pnma r1 reference")
     pnma_source: str | None = None
+    pnma_structures: list[CrystalStructure] = Field(
+        default_factory=list, description="Pnma structures relaxed at given pressures: the Pnma r1 reference at "
+                                          "those pressures (used instead of pnma_coordinates)")
     bcc: Bool = Field(True, description="compute the bcc (Im-3m) reference along the crystal EOS")
     reference_sigma_A: Float = Field(0.08, gt=0, description="Gaussian broadening of the reference g(r)")
 

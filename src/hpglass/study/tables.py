@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..io import atomic_write_text
-from .results import StudyResult
+from .results import ELF_COLUMNS, StudyResult
 
 __all__ = ["rows_to_csv", "table_rows", "write_summary", "write_tables"]
 
@@ -40,6 +40,24 @@ def rows_to_csv(rows: Sequence[dict], comment: str = "") -> str:
     for r in rows:
         w.writerow([_cell(r.get(k)) for k in keys])
     return buf.getvalue()
+
+
+_ELF_COMMENT = "\n".join([
+    "ELF (electron localization function; Becke & Edgecombe, J. Chem. Phys. 92, 5397 (1990)) of one frame per row,",
+    "from the run's ELF grids (hpglass.study.elf_grids.analyse_elf_grid); ELF is dimensionless, 0-1; one frame, no",
+    "average over frames. Columns:",
+    *(f"{k}: {d}" for k, (_, d) in ELF_COLUMNS.items()),
+    "elf_near_half_window: the ELF window of elf_fraction_near_half",
+    "elf_mean_<species>: mean ELF over the grid points nearest to an atom of that species (Voronoi regions)",
+    ("elf_bond_midpoint_mean_<pair>, elf_bond_midpoint_sem_<pair>: the bond-midpoint mean and its standard error "
+     "by pair type"),
+    "elf_grid_shape: grid points along a;b;c; elf_file: the grid"])
+
+_CRYSTAL_R1_COMMENT = """crystal references' r1 (A): the first maximum of the Z-weighted total g(r) of each crystal, every
+pair distance broadened by a Gaussian of sample.crystal.reference_sigma_A
+(hpglass.series.crystal_reference.crystal_pair_functions); bcc at the crystal EOS density (crystal_eos_density_g_cm3)
+at each pressure; Pnma from the relaxed structure at that pressure when the study gives them, else scaled along the
+crystal EOS"""
 
 
 def table_rows(result: StudyResult) -> dict[str, tuple[list[dict], str]]:
@@ -84,6 +102,18 @@ def table_rows(result: StudyResult) -> dict[str, tuple[list[dict], str]]:
             m.append({**row, "provenance": run.provenance})
     if m:
         out["simulation"] = (m, "one row per trajectory (frame averages); references have no pressure")
+    e = [{"run": run.name, "pressure_GPa": p.pressure_GPa, "label": p.label, **p.elf_row(),
+          "provenance": run.provenance} for run in result.simulation for p in run.points if p.elf]
+    if e:
+        out["elf"] = (e, _ELF_COMMENT)
+    if result.references:
+        refs, r = result.references, []
+        rho = dict(zip(map(float, refs["pressure_GPa"]), map(float, refs["crystal_density_g_cm3"]), strict=True))
+        for name, pp in result.crystal_r1_curves().items():
+            r += [{"crystal": name, "pressure_GPa": float(x), "r1_A": float(v),
+                   "crystal_eos_density_g_cm3": rho.get(float(x)) if name == "bcc" else None}
+                  for x, v in zip(pp, refs["curves"][name], strict=True)]
+        out["crystal_r1"] = (r, _CRYSTAL_R1_COMMENT)
     pd = result.phase_diagram
     b = [{"boundary": x.name, "pressure_GPa": x.pressure_GPa, "err_GPa": x.err_GPa, "source": x.source,
           "rule": x.note} for x in pd.boundaries]
