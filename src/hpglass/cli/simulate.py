@@ -9,6 +9,11 @@ Three ways to call it:
 * a resumed run — ``hpglass simulate --resume DIR``: takes configuration, potential, device and torch threads
   from ``DIR/run.json`` (``--device`` / ``--threads`` override the last two) and continues from the last
   checkpoint; no other option is needed, and protocol options are refused (they live in run.json).
+* the LAMMPS engine — ``hpglass simulate --engine lammps --potential DIR [--mpi N] …``: the same stages, files,
+  progress bar and ``--resume`` with LAMMPS's own integrators and restart files, in a child process (under
+  ``mpiexec -n N`` with ``--mpi N``) for a potential directory (:mod:`hpglass.potential.lammps_potential`); see
+  :mod:`hpglass.simulate.lammps_engine`. run.json's metadata then says ``"engine": "lammps"``, and ``--resume``
+  takes ``--mpi`` (not ``--device`` / ``--threads``).
 * crystal references — ``hpglass simulate --crystal pnma|bcc --pressures … --out DIR``: 0 K full-cell
   relaxations along the ladder (:func:`hpglass.simulate.crystals.relax_ladder`): Pnma from the lowest pressure
   upwards, bcc from the highest downwards (its start, ``--bcc-density``, is a high-pressure density). Pressures
@@ -133,7 +138,8 @@ _MD_ONLY = {param for param, _ in CONFIG_OPTIONS.values()} - {"seed", "pressures
 _CRYSTAL_ONLY = {"fmax": "--fmax", "max_steps": "--max-steps", "optimizer": "--optimizer",
                  "bcc_density": "--bcc-density"}
 _FLAGS = {param: flag for param, flag in CONFIG_OPTIONS.values()} | _CRYSTAL_ONLY | {
-    "potential": "--potential", "out": "--out", "device": "--device", "threads": "--threads"}
+    "potential": "--potential", "out": "--out", "device": "--device", "threads": "--threads",
+    "engine": "--engine", "mpi": "--mpi"}
 
 
 def _given(ctx: typer.Context, param: str) -> bool:
@@ -261,7 +267,10 @@ def simulate(
     decompress: Annotated[bool, typer.Option("--decompress", help="after the top pressure, step back down")]
         = _D.decompress,
     potential: Annotated[str, typer.Option(help="sevenn (SevenNet-0, default) | chgnet (faster; soft above "
-                                                "~50 GPa)")] = "sevenn",
+                                                "~50 GPa); with --engine lammps: a potential directory")] = "sevenn",
+    engine: Annotated[str, typer.Option(help="ase (any ASE calculator, default) | lammps (LAMMPS's own MD with "
+                                             "the potential directory given as --potential)")] = "ase",
+    mpi: Annotated[int, typer.Option(help="--engine lammps: MPI ranks (mpiexec -n N)")] = 1,
     device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
     threads: Annotated[int, typer.Option(help="torch threads of the potential")] = 1,
     seed: Annotated[int, typer.Option(help="seed of packing, velocities and noise (and of bcc occupancies)")]
@@ -308,6 +317,20 @@ def simulate(
     _limit_threads()
     if int(threads) < 1:
         raise InputError(f"must be at least 1, got {threads}", field="--threads")
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}", field="--engine")
+    if int(mpi) < 1:
+        raise InputError(f"must be at least 1, got {mpi}", field="--mpi")
+    if engine == "lammps":
+        _refuse(ctx, {"device", "threads"}, "applies to the ASE engine; --engine lammps runs on CPU cores "
+                                            "(use --mpi N)")
+        if crystal is not None:
+            raise InputError("--crystal relaxations run with the ASE engine", field="--engine")
+        if resume is None and not _given(ctx, "potential"):
+            raise InputError("--engine lammps needs --potential DIR (a folder with potential.json)",
+                             field="--potential")
+    elif resume is None:
+        _refuse(ctx, {"mpi"}, "applies to --engine lammps")
     if crystal is not None:
         _refuse(ctx, _MD_ONLY, "is an option of the melt–quench run, not of --crystal")
         if resume is not None:
@@ -317,10 +340,10 @@ def simulate(
         return
     _refuse(ctx, _CRYSTAL_ONLY, "applies to --crystal relaxations only")
     if resume is not None:
-        _refuse(ctx, _MD_ONLY | {"seed", "pressures", "potential", "out"},
+        _refuse(ctx, _MD_ONLY | {"seed", "pressures", "potential", "out", "engine"},
                 f"--resume takes the configuration from {resume / RUN_JSON}; drop this option")
         _resume(resume, device if _given(ctx, "device") else None, threads if _given(ctx, "threads") else None,
-                json_out)
+                json_out, mpi=int(mpi) if _given(ctx, "mpi") else None)
         return
 
     from ..composition import Composition
@@ -340,6 +363,9 @@ def simulate(
     if (out / "checkpoint.json").is_file():
         raise InputError(f"holds a checkpoint of an earlier run: continue it with 'hpglass simulate --resume {out}', "
                          "or choose another --out", source=out)
+    if engine == "lammps":
+        _new_lammps_run(config, Path(potential), int(mpi), out, json_out)
+        return
     pot = _potential(potential)
     if pot.check is not None:
         pot.check(device)
@@ -352,7 +378,7 @@ def simulate(
     _run(config, pot, device, int(threads), metadata, out, resume=False, json_out=json_out)
 
 
-def _resume(folder: Path, device: str | None, threads: int | None, json_out: bool) -> None:
+def _resume(folder: Path, device: str | None, threads: int | None, json_out: bool, mpi: int | None = None) -> None:
     path = folder / RUN_JSON
     if not path.is_file():
         raise InputError(f"no {RUN_JSON} here: not the folder of an 'hpglass simulate' run", source=folder)
@@ -368,6 +394,14 @@ def _resume(folder: Path, device: str | None, threads: int | None, json_out: boo
         raise InputError(exc.message, source=path, field=exc.field) from None
     except TypeError as exc:
         raise InputError(f"bad configuration ({exc})", source=path) from None
+    if metadata.get("engine") == "lammps":
+        if device is not None or threads is not None:
+            raise InputError("applies to the ASE engine; this run uses LAMMPS (use --mpi N)",
+                             field="--device" if device is not None else "--threads")
+        _resume_lammps(config, metadata, folder, mpi, json_out, path)
+        return
+    if mpi is not None:
+        raise InputError("applies to --engine lammps runs; this one uses the ASE engine", field="--mpi")
     pot = _potential(str(metadata.get("potential")))
     dev = device if device is not None else str(metadata.get("device", "cpu"))
     nthreads = threads if threads is not None else int(metadata.get("torch_threads", 1))
@@ -396,15 +430,25 @@ def _done_steps(config: ProtocolConfig, out: Path) -> dict[str, int]:
 
 def _run(config: ProtocolConfig, pot: Potential, device: str, threads: int, metadata: dict, out: Path,
          resume: bool, json_out: bool) -> None:
-    from .. import __version__
     from ..simulate.protocol import run_protocol
+
+    def runner(bar):
+        return run_protocol(config, pot.factory(device, threads), out, resume=resume, progress=bar,
+                            metadata=metadata)
+
+    _run_with(runner, config, metadata, out, resume, json_out, pot.warning)
+
+
+def _run_with(runner: Callable[[Callable[[str, int, int], None]], Any], config: ProtocolConfig, metadata: dict,
+              out: Path, resume: bool, json_out: bool, warning: str | None) -> None:
+    """``runner(progress)`` under the progress bar; then the summary (JSON or a table). Both engines end here."""
+    from .. import __version__
 
     stages = [(s.name, s.n_steps) for s in plan_stages(config)]
     bar = _Progress(stages, _done_steps(config, out) if resume else {}, quiet=json_out)
     try:
         with bar:
-            result = run_protocol(config, pot.factory(device, threads), out, resume=resume, progress=bar,
-                                  metadata=metadata)
+            result = runner(bar)
     except KeyboardInterrupt:
         where = f" in stage {bar.stage} at step {bar.step}" if bar.stage else ""
         err_console.print(f"hpglass: interrupted{where}; continue with: hpglass simulate --resume {out}",
@@ -412,7 +456,7 @@ def _run(config: ProtocolConfig, pot: Potential, device: str, threads: int, meta
         raise typer.Exit(130) from None
     summary = {
         "out_dir": str(out), "run_json": str(out / RUN_JSON), "potential": metadata.get("potential"),
-        "warning": pot.warning, "metadata": metadata, "config": config.to_dict(), "stages": result.stages,
+        "warning": warning, "metadata": metadata, "config": config.to_dict(), "stages": result.stages,
         "files": {k: [str(p) for p in v] for k, v in result.files.items()},
         "mean_density_g_cm3": result.mean_density_g_cm3,
         "resumed_from": None if result.resumed_from is None else {"stage": result.resumed_from[0],
@@ -441,6 +485,58 @@ def _print_run(summary: dict) -> None:
         table.add_row(stage, f"{rho:.4f}")
     console.print(table)
     console.print(f"stage files (.json, .extxyz) in {summary['out_dir']}; run record {summary['run_json']}")
+
+
+# -- the LAMMPS engine -----------------------------------------------------------------------------------------------
+#: values of --engine
+ENGINES = ("ase", "lammps")
+
+
+def _new_lammps_run(config: ProtocolConfig, potential_dir: Path, mpi: int, out: Path, json_out: bool) -> None:
+    from ..io.atomic import atomic_write_text
+    from ..simulate.lammps_engine import check_species, worker_command
+
+    metadata = _lammps_metadata(potential_dir, mpi)
+    worker_command(out, mpi)  # no mpiexec for --mpi N: one line now, before run.json
+    try:
+        check_species(config, potential_dir)
+    except InputError as exc:
+        raise InputError(exc.message, field="--composition") from None
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / RUN_JSON, json.dumps({"config": config.to_dict(), "metadata": metadata}, indent=1) + "\n")
+    _run_lammps(config, metadata, out, mpi, resume=False, json_out=json_out)
+
+
+def _lammps_metadata(potential_dir: Path, mpi: int) -> dict[str, Any]:
+    from ..simulate.lammps_engine import lammps_metadata
+
+    try:
+        return lammps_metadata(potential_dir, mpi)
+    except InputError as exc:  # the potential module names its own fields; on the command line it is --potential
+        raise InputError(exc.message, source=exc.source, line=exc.line, field="--potential") from None
+
+
+def _resume_lammps(config: ProtocolConfig, metadata: dict[str, Any], folder: Path, mpi: int | None, json_out: bool,
+                   run_json: Path) -> None:
+    ranks = int(mpi) if mpi is not None else int(metadata.get("mpi_ranks", 1))
+    current = _lammps_metadata(Path(str(metadata.get("potential"))), ranks)
+    if current["potential_json_sha256"] != metadata.get("potential_json_sha256"):
+        raise InputError(f"the potential in {current['potential']} changed since the run started (its potential.json "
+                         "hash differs); restore it, or start a new run", source=run_json, field="potential")
+    if ranks != metadata.get("mpi_ranks"):
+        metadata = current  # the stage files record what this part really ran on
+    _run_lammps(config, metadata, folder, ranks, resume=True, json_out=json_out)
+
+
+def _run_lammps(config: ProtocolConfig, metadata: dict[str, Any], out: Path, mpi: int, resume: bool,
+                json_out: bool) -> None:
+    from ..simulate.lammps_engine import run_lammps_protocol
+
+    def runner(bar):
+        return run_lammps_protocol(config, metadata["potential"], out, resume=resume, progress=bar,
+                                   metadata=metadata, mpi=mpi)
+
+    _run_with(runner, config, metadata, out, resume, json_out, None)
 
 
 # -- crystals --------------------------------------------------------------------------------------------------------
