@@ -40,13 +40,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ._text import find_header
-from .quantum_design import read_text, split_cells, split_lines
+from ._text import TextLines, fast_float_rows, find_header
+from .quantum_design import split_cells
 
 __all__ = ["EosTable", "read_eos_table"]
 
@@ -264,10 +265,15 @@ def _split_header(line: str, sep: str) -> list[str]:
 def read_eos_table(path) -> EosTable:
     """Read a P–V or P–ρ table (rules in the module docstring)."""
     path = Path(path)
-    text, encoding = read_text(path, "table")
-    lines = split_lines(text)
-    header_idx, first, sep = find_header(lines, path, 'P_GPa,V_A3_cell', skip_comment=_META.match)
-    names = _split_header(lines[header_idx], sep)
+    with TextLines(path, "table") as src:
+        head = _head_lines(src)
+        header_idx, first, sep = find_header(head, path, 'P_GPa,V_A3_cell', skip_comment=_META.match)
+        names = _split_header(head[header_idx], sep)
+        return _read_table(path, src, head, header_idx, first, sep, names)
+
+
+def _read_table(path, src, head, header_idx, first, sep, names) -> EosTable:
+    encoding = src.encoding
     cols, ignored = _recognise(names, path, header_idx + 1)
     meta: dict = {"encoding": encoding, "header_line": header_idx + 1, "ignored_columns": ignored}
     found = ", ".join(c.name for c in cols.values()) or "none"
@@ -295,11 +301,12 @@ def read_eos_table(path) -> EosTable:
                              source=path, line=header_idx + 1, field=c.name)
 
     comments = {}
-    for line in lines[:first]:
+    for line in head[:first]:
         m = _META.match(line.strip())
         if m:
             comments[m.group(1).lower()] = m.group(2)
-    values, row_lines = _read_rows(lines, first, sep, len(names), [cols[k] for k in used], path)
+    blocks = [(first + 1, head[first:])] if first < len(head) else []
+    values, row_lines = _read_rows(chain(blocks, src.blocks()), sep, len(names), [cols[k] for k in used], path)
     data = {k: values[:, j] * cols[k].scale for j, k in enumerate(used)}
     for key in [k for k in used if k[1]]:
         empty = np.isnan(data[key])
@@ -331,41 +338,63 @@ def read_eos_table(path) -> EosTable:
                                                              for q, e in used}})
 
 
-def _read_rows(lines, start, sep, ncol, picks, path):
-    values: list[list[float]] = []
+def _read_rows(blocks, sep, ncol, picks, path):
+    """(values (rows × picks), row line numbers) of the data blocks; plain blocks are converted in C
+    (:func:`fast_float_rows`), any other block line by line with the rules and errors below."""
+    parts: list[np.ndarray] = []
     row_lines: list[int] = []
-    for i in range(start, len(lines)):
-        text = lines[i].split("#", 1)[0].strip()
-        if not text:
+    for start, lines in blocks:
+        fast = fast_float_rows(lines, sep, ncol, [c.index for c in picks])
+        if fast is not None and np.isfinite(fast[0]).all():
+            parts.append(fast[0])
+            row_lines.extend(range(start, start + len(lines)))
             continue
-        cells = split_cells(text, sep)
-        if sep != " ":
-            while len(cells) > ncol and not cells[-1]:
-                cells.pop()
-        if len(cells) != ncol:
-            raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path, line=i + 1)
-        row = []
-        for c in picks:
-            cell = cells[c.index]
-            if not cell and c.error:
-                row.append(math.nan)  # an error column left empty everywhere is dropped by the caller
+        values: list[list[float]] = []
+        for i, line in enumerate(lines, start=start):
+            text = line.split("#", 1)[0].strip()
+            if not text:
                 continue
-            if not cell:
-                raise InputError(f"empty cell in column {c.name!r}", source=path, line=i + 1, field=c.name)
-            try:
-                v = float(cell)
-            except ValueError:
-                raise InputError(f"not a number: {cell!r} in column {c.name!r}", source=path, line=i + 1,
-                                 field=c.name) from None
-            if not math.isfinite(v):
-                raise InputError(f"{cell!r} in column {c.name!r} is not a finite number", source=path, line=i + 1,
-                                 field=c.name)
-            row.append(v)
-        values.append(row)
-        row_lines.append(i + 1)
-    if not values:
+            cells = split_cells(text, sep)
+            if sep != " ":
+                while len(cells) > ncol and not cells[-1]:
+                    cells.pop()
+            if len(cells) != ncol:
+                raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path, line=i)
+            row = []
+            for c in picks:
+                cell = cells[c.index]
+                if not cell and c.error:
+                    row.append(math.nan)  # an error column left empty everywhere is dropped by the caller
+                    continue
+                if not cell:
+                    raise InputError(f"empty cell in column {c.name!r}", source=path, line=i, field=c.name)
+                try:
+                    v = float(cell)
+                except ValueError:
+                    raise InputError(f"not a number: {cell!r} in column {c.name!r}", source=path, line=i,
+                                     field=c.name) from None
+                if not math.isfinite(v):
+                    raise InputError(f"{cell!r} in column {c.name!r} is not a finite number", source=path, line=i,
+                                     field=c.name)
+                row.append(v)
+            values.append(row)
+            row_lines.append(i)
+        if values:
+            parts.append(np.asarray(values, dtype=float))
+    if not parts:
         raise InputError("no data rows after the header", source=path)
-    return np.asarray(values, dtype=float), row_lines
+    return np.concatenate(parts), row_lines
+
+
+def _head_lines(src) -> list[str]:
+    """Lines up to and including the first one that is neither blank nor a ``#`` comment."""
+    head = []
+    while (item := src.next_line()) is not None:
+        head.append(item[1])
+        text = item[1].strip()
+        if text and not text.startswith("#"):
+            break
+    return head
 
 
 _MIN_REL_ERROR = 1e-12  # smallest plausible 1σ error relative to the value (pressure: to the table's largest |P|)
@@ -401,19 +430,24 @@ def _check(data, used, cols, row_lines, kind, path) -> None:
                                  f"{scale[i]:g}); give a real 1σ error, 0 on every row for none, or drop the column",
                                  source=path, line=row_lines[i], field=cols[key].name)
     pname = cols[("pressure", False)].name
-    seen: dict[float, int] = {}
-    for i, v in enumerate(p):
-        if v in seen:
-            j = seen[v]
-            raise InputError(f"pressure {v:g} GPa appears twice (lines {row_lines[j]} and {row_lines[i]}); average "
-                             "the two points or keep one", source=path, line=row_lines[i], field=pname)
-        seen[v] = i
+    # the first row whose pressure appeared before (vectorised: first occurrence of every value)
+    _, first_at, inverse = np.unique(p, return_index=True, return_inverse=True)
+    earlier = first_at[inverse.ravel()]
+    dup = np.nonzero(earlier < np.arange(p.size))[0]
+    if dup.size:
+        i = int(dup[0])
+        j = int(earlier[i])
+        v = p[i]
+        raise InputError(f"pressure {v:g} GPa appears twice (lines {row_lines[j]} and {row_lines[i]}); average "
+                         "the two points or keep one", source=path, line=row_lines[i], field=pname)
     if p.size >= 2:
-        direction = np.sign(p[1] - p[0])
-        for i in range(2, p.size):
-            if np.sign(p[i] - p[i - 1]) != direction:
-                order = "increasing" if direction > 0 else "decreasing"
-                raise InputError(f"pressures out of order: {p[i]:g} GPa after {p[i - 1]:g} GPa (line "
-                                 f"{row_lines[i - 1]}) in a table that starts {order}; list one run in order "
-                                 "(sort it, or split compression and decompression)", source=path,
-                                 line=row_lines[i], field=pname)
+        step = np.sign(np.diff(p))
+        direction = step[0]
+        off = np.nonzero(step[1:] != direction)[0]
+        if off.size:
+            i = int(off[0]) + 2
+            order = "increasing" if direction > 0 else "decreasing"
+            raise InputError(f"pressures out of order: {p[i]:g} GPa after {p[i - 1]:g} GPa (line "
+                             f"{row_lines[i - 1]}) in a table that starts {order}; list one run in order "
+                             "(sort it, or split compression and decompression)", source=path,
+                             line=row_lines[i], field=pname)

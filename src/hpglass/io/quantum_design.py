@@ -98,12 +98,14 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from ..transport.curve import RCurve
+from ._text import MAX_LINE_CHARS, TextLines
 
 __all__ = ["QD_OPTIONS", "QDFile", "read_qd"]
 
@@ -453,9 +455,6 @@ def read_text(path: Path, what: str = "file") -> tuple[str, str]:
     return text, encoding
 
 
-#: longest line a text reader accepts (characters): below the csv module's field limit (131072), far above any
-#: real row; a longer line is a corrupt or wrong file, named with its line number instead of a csv traceback
-MAX_LINE_CHARS = 100_000
 
 
 def _check_line_lengths(text: str, path: Path, what: str) -> None:
@@ -489,75 +488,124 @@ def split_cells(text: str, sep: str) -> list[str]:
         raise InputError(f"row cannot be split into cells: {exc}") from None
 
 
+#: header lines kept before [Data] (MultiVu writes a few dozen; a longer "header" is not a .dat file)
+MAX_HEADER_LINES = 100_000
+
+
 def read_qd(path) -> QDFile:
-    """Read a Quantum Design ``.dat`` file (rules in the module docstring)."""
+    """Read a Quantum Design ``.dat`` file (rules in the module docstring).
+
+    The file is streamed: rows are split and converted block by block into float columns, so memory is about
+    the size of the numeric data, not of the text."""
     path = Path(path)
-    text, encoding = read_text(path, "Quantum Design .dat file")
-    ends_with_newline = text.endswith(("\n", "\r"))
-    lines = split_lines(text)
-    data_idx = next((i for i, line in enumerate(lines) if line.strip().lower() == "[data]"), None)
-    if data_idx is None:
-        raise InputError("no [Data] section: not a Quantum Design .dat file, or the header was cut short",
-                         source=path)
-    header = lines[:data_idx]
-    title, byapp, info, info_lines = _parse_header(header)
+    with TextLines(path, "Quantum Design .dat file") as src:
+        encoding = src.encoding
+        header: list[str] = []
+        data_idx = None
+        while (item := src.next_line()) is not None:
+            if item[1].strip().lower() == "[data]":
+                data_idx = item[0] - 1
+                break
+            if len(header) >= MAX_HEADER_LINES:
+                continue  # keep scanning for [Data] without keeping the lines
+            header.append(item[1])
+        if data_idx is None:
+            raise InputError("no [Data] section: not a Quantum Design .dat file, or the header was cut short",
+                             source=path)
+        if data_idx > MAX_HEADER_LINES:
+            raise InputError(f"[Data] comes after {data_idx:,} header lines (a .dat header has a few dozen): not a "
+                             "Quantum Design .dat file", source=path, line=data_idx + 1)
+        title, byapp, info, info_lines = _parse_header(header)
 
-    # the column-name row
-    i = data_idx + 1
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    if i >= len(lines):
-        raise InputError("empty data section: no column-name row after [Data]", source=path, line=data_idx + 1)
-    data_line = i + 1
-    columns = [c.strip() for c in _cells(lines[i])]
-    while columns and not columns[-1]:
-        columns.pop()
-    if not columns:
-        raise InputError("empty column-name row after [Data]", source=path, line=data_line)
-    meta: dict = {"encoding": encoding, "byapp": byapp, "blank_lines": 0, "ragged_rows": 0, "truncated_line": None,
-                  "declared_columns": len(columns)}
-    columns = _unique(columns, meta)
-    ncol = len(columns)
+        # the column-name row
+        item = src.next_line()
+        while item is not None and not item[1].strip():
+            item = src.next_line()
+        if item is None:
+            raise InputError("empty data section: no column-name row after [Data]", source=path, line=data_idx + 1)
+        data_line = item[0]
+        columns = [c.strip() for c in _cells(item[1])]
+        while columns and not columns[-1]:
+            columns.pop()
+        if not columns:
+            raise InputError("empty column-name row after [Data]", source=path, line=data_line)
+        meta: dict = {"encoding": encoding, "byapp": byapp, "blank_lines": 0, "ragged_rows": 0,
+                      "truncated_line": None, "declared_columns": len(columns)}
+        columns = _unique(columns, meta)
+        ncol = len(columns)
+        text_col = 0 if columns[0].lower() == "comment" else None
 
-    rows: list[list[str]] = []
-    row_line: list[int] = []
-    last_len = ncol
-    for j in range(i + 1, len(lines)):
-        line = lines[j]
-        if not line.strip():
-            meta["blank_lines"] += 1
-            continue
-        cells = _cells(line)
-        n = len(cells)
-        if n > ncol:
-            if any(c.strip() for c in cells[ncol:]):
-                raise InputError(f"row has {n} cells but the column-name row (line {data_line}) declares {ncol} "
-                                 "columns", source=path, line=j + 1)
-            cells = cells[:ncol]
-            n = ncol
-        is_last = j == len(lines) - 1
-        if is_last and not ends_with_newline and n < (last_len if rows else ncol):
-            meta["truncated_line"] = j + 1
-            cells[-1] = ""  # may have been cut in the middle of a number
-        if n < ncol:
-            meta["ragged_rows"] += 1
-            cells = cells + [""] * (ncol - n)
-        last_len = n
-        rows.append(cells)
-        row_line.append(j + 1)
-    if not rows:
+        parts: list[list[np.ndarray]] = [[] for _ in columns]
+        line_parts: list[np.ndarray] = []
+        comments: dict[int, str] = {}
+        n_rows = 0
+        last_len = ncol
+        for start, block in src.blocks():
+            regular = _regular_block(block, ncol, src)
+            if regular is not None:  # every row has the same cells: split and converted in C
+                flat, width = regular
+                row_line = list(range(start, start + len(block)))
+                if width < ncol:
+                    meta["ragged_rows"] += len(block)
+                for k, name in enumerate(columns):
+                    col = flat[k::width] if k < width else [""] * len(block)
+                    if k == text_col:
+                        if col.count("") != len(col):
+                            comments.update((row_line[m], c.strip()) for m, c in enumerate(col) if c.strip())
+                        continue
+                    parts[k].append(_to_float(col, name, row_line, path))
+                line_parts.append(np.arange(start, start + len(block)))
+                n_rows += len(block)
+                last_len = min(width, ncol)
+                continue
+            rows: list[list[str]] = []
+            row_line: list[int] = []
+            last_of_block = start + len(block) - 1
+            for j, line in enumerate(block, start=start):
+                if not line.strip():
+                    meta["blank_lines"] += 1
+                    continue
+                cells = _cells(line)
+                n = len(cells)
+                if n > ncol:
+                    if any(c.strip() for c in cells[ncol:]):
+                        raise InputError(f"row has {n} cells but the column-name row (line {data_line}) declares "
+                                         f"{ncol} columns", source=path, line=j)
+                    cells = cells[:ncol]
+                    n = ncol
+                if j == last_of_block and src.at_end() and not src.ends_with_newline \
+                        and n < (last_len if n_rows + len(rows) else ncol):
+                    meta["truncated_line"] = j
+                    cells[-1] = ""  # may have been cut in the middle of a number
+                if n < ncol:
+                    meta["ragged_rows"] += 1
+                    cells = cells + [""] * (ncol - n)
+                last_len = n
+                rows.append(cells)
+                row_line.append(j)
+            if not rows:
+                continue
+            n_rows += len(rows)
+            flat = list(chain.from_iterable(rows))
+            del rows
+            for k, name in enumerate(columns):
+                col = flat[k::ncol]
+                if k == text_col:
+                    if col.count("") != len(col):
+                        comments.update((row_line[m], c.strip()) for m, c in enumerate(col) if c.strip())
+                    continue
+                parts[k].append(_to_float(col, name, row_line, path))
+            line_parts.append(np.asarray(row_line, dtype=int))
+    if not n_rows:
         raise InputError(f"empty data section: column names on line {data_line} but no data rows", source=path,
                          line=data_line)
 
-    text_col = 0 if columns[0].lower() == "comment" else None
     data: dict[str, np.ndarray] = {}
-    comments: dict[int, str] = {}
     for k, name in enumerate(columns):
-        col = [r[k] for r in rows]
         if k == text_col:
-            comments = {row_line[m]: c.strip() for m, c in enumerate(col) if c.strip()}
             continue
-        arr = _to_float(col, name, row_line, path)
+        arr = np.concatenate(parts[k])
+        parts[k] = []
         arr.setflags(write=False)
         data[name] = arr
     units = {}
@@ -568,10 +616,34 @@ def read_qd(path) -> QDFile:
     option, option_from = _detect_option(byapp, info, title, columns)
     meta["option_from"] = option_from
     meta["info_lines"] = info_lines
-    lines_arr = np.asarray(row_line, dtype=int)
+    lines_arr = np.concatenate(line_parts)
     lines_arr.setflags(write=False)
     return QDFile(path=path, option=option, title=title, info=info, header_lines=header, columns=columns, data=data,
                   units=units, data_line=data_line, row_line=lines_arr, comments=comments, meta=meta)
+
+
+def _regular_block(block: list[str], ncol: int, src: TextLines) -> tuple[list[str], int] | None:
+    """(all cells of the block, cells per row) when every line has the same number of comma-separated cells,
+    none is blank or quoted, any cells beyond ``ncol`` are empty and the block does not hold a truncated last
+    line; else None (the block is read line by line)."""
+    from itertools import repeat
+
+    if not block:
+        return None
+    counts = list(map(str.count, block, repeat(",")))
+    c = counts[0]
+    if c == 0 or min(counts) != c or max(counts) != c:
+        return None
+    text = "\n".join(block)
+    if '"' in text or (src.at_end() and not src.ends_with_newline):
+        return None
+    width = c + 1
+    flat = text.replace("\n", ",").split(",")
+    for k in range(ncol, width):  # surplus cells (trailing commas) must all be empty
+        col = flat[k::width]
+        if col.count("") != len(col):
+            return None
+    return flat, width
 
 
 def _cells(line: str) -> list[str]:
@@ -597,6 +669,14 @@ def _unique(columns: list[str], meta: dict) -> list[str]:
 
 def _to_float(cells: list[str], name: str, row_line: list[int], path: Path) -> np.ndarray:
     nan = math.nan
+    empty = cells.count("")
+    if empty == len(cells):  # a column the option declares but does not write: no parsing
+        return np.full(len(cells), nan)
+    try:
+        if not empty:
+            return np.fromiter(map(float, cells), float, len(cells))
+    except ValueError:
+        pass  # e.g. a blank-but-spaces cell (NaN) or a bad one: the rules below
     try:
         return np.array([float(c) if c.strip() else nan for c in cells], dtype=float)
     except ValueError:

@@ -41,12 +41,17 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..series.records import MIN_PRESSURE_GPA, Series, SeriesPoint, normalize_direction
+from ._text import TextLines
 from .atomic import atomic_write_text
-from .quantum_design import read_text, split_cells, split_lines
+from .quantum_design import split_cells
 
 #: plausible magnitudes: pressures up to 10 TPa; any other value below 1e100 so that fits can square it
 MAX_ABS_PRESSURE_GPA = 1e4
 MAX_ABS_VALUE = 1e100
+#: most data rows a series table may have: every row becomes a SeriesPoint (≈ 1 KB and ≈ 10 µs each), so 10⁵ rows
+#: stay near 0.1 GB and a few seconds; a pressure series has tens to hundreds of rows, and a bigger table is a
+#: logged time series to be averaged per pressure step first
+MAX_SERIES_ROWS = 100_000
 
 __all__ = ["format_series_table", "parse_pressure_column", "read_pattern_listing", "read_series_table",
            "write_series_table"]
@@ -139,22 +144,26 @@ def read_series_table(path, run: str | None = None, direction: str | None = None
     check : run :meth:`Series.check` (path order, repeats, negative pressures), naming lines on failure.
     """
     path = Path(path)
-    text, encoding = read_text(path, "series table")
-    lines = split_lines(text)
+    with TextLines(path, "series table") as src:
+        return _read_series(path, src, run, direction, check)
+
+
+def _read_series(path: Path, src: TextLines, run, direction, check) -> Series:
+    encoding = src.encoding
     header_idx = None
     comments: list[str] = []
-    for i, line in enumerate(lines):
-        s = line.strip()
+    while (item := src.next_line()) is not None:
+        s = item[1].strip()
         if not s:
             continue
         if s.startswith("#"):
             comments.append(s)
             continue
-        header_idx = i
+        header_idx = item[0] - 1
+        header = s
         break
     if header_idx is None:
         raise InputError("file is empty (no header row and no data)", source=path)
-    header = lines[header_idx].strip()
     if _is_number(re.split(r"[,;\s]+", header)[0]):
         raise InputError("no header row naming the columns (e.g. 'pressure_GPa,q1_A-1,q1_A-1_err') before the "
                          "first data row", source=path, line=header_idx + 1)
@@ -209,21 +218,26 @@ def read_series_table(path, run: str | None = None, direction: str | None = None
     err_names = set(err_cols.values())
     value_names = [n for n in others if n not in err_names]
 
-    # -- rows ------------------------------------------------------------------------------------------------
+    # -- rows (streamed; refused past MAX_SERIES_ROWS before any point is built) -----------------------------
     rows: list[tuple[int, list[str]]] = []
-    for i in range(header_idx + 1, len(lines)):
-        s = _strip_comment(lines[i])
-        if not s:
-            if lines[i].strip().startswith("#"):
-                comments.append(lines[i].strip())
-            continue
-        cells = _cells(s, sep)
-        while len(cells) > len(names) and not cells[-1]:
-            cells.pop()
-        if len(cells) != len(names):
-            raise InputError(f"row has {len(cells)} cells, the header names {len(names)} columns", source=path,
-                             line=i + 1)
-        rows.append((i + 1, cells))
+    for start, block in src.blocks():
+        for i, line in enumerate(block, start=start):
+            s = _strip_comment(line)
+            if not s:
+                if line.strip().startswith("#"):
+                    comments.append(line.strip())
+                continue
+            cells = _cells(s, sep)
+            while len(cells) > len(names) and not cells[-1]:
+                cells.pop()
+            if len(cells) != len(names):
+                raise InputError(f"row has {len(cells)} cells, the header names {len(names)} columns", source=path,
+                                 line=i)
+            if len(rows) >= MAX_SERIES_ROWS:
+                raise InputError(f"more than {MAX_SERIES_ROWS:,} data rows: a series table holds one row per "
+                                 "measured pressure (tens to hundreds); average logged data per pressure step first",
+                                 source=path, line=i)
+            rows.append((i, cells))
     if not rows:
         raise InputError("no data rows after the header", source=path, line=hline)
 
@@ -330,8 +344,14 @@ def read_pattern_listing(path) -> list[tuple[str, str, float, Path, int]]:
     ``direction`` (default compression). Comment lines start with ``#``.
     """
     path = Path(path)
-    text, _ = read_text(path, "pattern listing")
-    lines = [(i + 1, ln) for i, ln in enumerate(split_lines(text)) if ln.strip() and not ln.strip().startswith("#")]
+    lines: list[tuple[int, str]] = []
+    with TextLines(path, "pattern listing") as src:
+        for start, block in src.blocks():
+            for i, ln in enumerate(block, start=start):
+                if ln.strip() and not ln.strip().startswith("#"):
+                    if len(lines) > MAX_SERIES_ROWS:
+                        raise InputError(f"more than {MAX_SERIES_ROWS:,} patterns listed", source=path, line=i)
+                    lines.append((i, ln))
     if not lines:
         raise InputError("file is empty", source=path)
     hline, header = lines[0]

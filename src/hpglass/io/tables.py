@@ -49,14 +49,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 from ..transport.curve import MAX_ABS_FIELD_T, MAX_ABS_RESISTANCE, MAX_TEMPERATURE_K, RCurve
-from ._text import find_header
-from .quantum_design import read_text, resistance_unit, split_cells, split_lines
+from ._text import TextLines, fast_float_rows, find_header
+from .quantum_design import resistance_unit, split_cells
 
 __all__ = ["PressureTable", "read_rt_table"]
 
@@ -176,13 +177,16 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
     if x not in ("T", "P"):
         raise InputError(f"x must be 'T' or 'P', got {x!r}", field="x")
     path = Path(path)
-    text, encoding = read_text(path, "table")
-    lines = split_lines(text)
-    header_idx, first_data, sep = find_header(lines, path, 'T_K,R_ohm')
-    names = _split_header(lines[header_idx], sep)
-    columns, ignored = _recognise(names, path, header_idx + 1)
-    used = _required(columns, x, path, header_idx + 1)
-    rows, row_lines, dir_cells = _read_rows(lines, first_data, sep, len(names), used, columns, path)
+    with TextLines(path, "table") as src:
+        head = _head_lines(src)
+        header_idx, first_data, sep = find_header(head, path, 'T_K,R_ohm')
+        encoding = src.encoding
+        names = _split_header(head[header_idx], sep)
+        columns, ignored = _recognise(names, path, header_idx + 1)
+        used = _required(columns, x, path, header_idx + 1)
+        blocks = [(first_data + 1, head[first_data:])] if first_data < len(head) else []
+        rows, row_lines, dir_cells = _read_rows(chain(blocks, src.blocks()), sep, len(names), used, columns, path)
+    lines = head
     meta: dict = {"encoding": encoding, "header_line": header_idx + 1,
                   "columns": {q: c.name for q, c in columns.items()}, "ignored_columns": ignored}
     data = {q: rows[:, k] * columns[q].scale + columns[q].offset for k, q in enumerate(used)}
@@ -339,48 +343,77 @@ def _required(columns: dict[str, _Column], x: str, path: Path, line: int) -> lis
 
 
 # -- rows -----------------------------------------------------------------------------------------------------------
-def _read_rows(lines, start, sep, ncol, used, columns, path):
-    values: list[list[float]] = []
-    row_lines: list[int] = []
+def _head_lines(src) -> list[str]:
+    """Lines up to and including the first one that is neither blank nor a ``#`` comment (the header or the first
+    data row): what :func:`find_header` needs."""
+    head = []
+    while (item := src.next_line()) is not None:
+        head.append(item[1])
+        text = item[1].strip()
+        if text and not text.startswith("#"):
+            break
+    return head
+
+
+def _read_rows(blocks, sep, ncol, used, columns, path):
+    """(values (rows × used), row line numbers, direction cells) of the data blocks (first line number, lines).
+
+    A block of plain rows is split and converted in C (:func:`fast_float_rows`); any other block is read line by
+    line with the rules (and errors) below."""
+    parts: list[np.ndarray] = []
+    line_parts: list[np.ndarray] = []
     dir_cells: list[str] = []
     picks = [(columns[q].index, columns[q].name) for q in used]
     dir_col = columns.get("direction")
-    for i in range(start, len(lines)):
-        text = lines[i].split("#", 1)[0].strip()
-        if not text:
+    for start, lines in blocks:
+        fast = fast_float_rows(lines, sep, ncol, [k for k, _ in picks],
+                               text_pick=None if dir_col is None else dir_col.index)
+        if fast is not None:
+            vals, texts = fast
+            parts.append(vals)
+            line_parts.append(np.arange(start, start + len(lines)))
+            dir_cells.extend(texts)
             continue
-        cells = split_cells(text, sep)
-        if sep != " ":
-            while len(cells) > ncol and not cells[-1]:
-                cells.pop()
-        if len(cells) != ncol:
-            raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path,
-                             line=i + 1)
-        row = []
-        for k, name in picks:
-            cell = cells[k]
-            if not cell:
-                row.append(math.nan)
+        values: list[list[float]] = []
+        row_lines: list[int] = []
+        for i, line in enumerate(lines, start=start):
+            text = line.split("#", 1)[0].strip()
+            if not text:
                 continue
-            try:
-                row.append(float(cell))
-            except ValueError:
-                raise InputError(f"not a number: {cell!r} in column {name!r}", source=path, line=i + 1,
-                                 field=name) from None
-        values.append(row)
-        row_lines.append(i + 1)
-        if dir_col is not None:
-            dir_cells.append(cells[dir_col.index])
-    if not values:
+            cells = split_cells(text, sep)
+            if sep != " ":
+                while len(cells) > ncol and not cells[-1]:
+                    cells.pop()
+            if len(cells) != ncol:
+                raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path, line=i)
+            row = []
+            for k, name in picks:
+                cell = cells[k]
+                if not cell:
+                    row.append(math.nan)
+                    continue
+                try:
+                    row.append(float(cell))
+                except ValueError:
+                    raise InputError(f"not a number: {cell!r} in column {name!r}", source=path, line=i,
+                                     field=name) from None
+            values.append(row)
+            row_lines.append(i)
+            if dir_col is not None:
+                dir_cells.append(cells[dir_col.index])
+        if values:
+            parts.append(np.asarray(values, dtype=float))
+            line_parts.append(np.asarray(row_lines, dtype=int))
+    if not parts:
         raise InputError("no data rows after the header", source=path)
-    return np.asarray(values, dtype=float), row_lines, dir_cells
+    return np.concatenate(parts), np.concatenate(line_parts), dir_cells
 
 
 def _direction(header_lines, dir_cells, ok, dir_col, row_lines, path):
     """(overall direction, per-row directions or None) from a direction column, else from the comment lines."""
     if dir_col is not None:
         out = []
-        for cell, good, line in zip(dir_cells, ok, row_lines):
+        for cell, good, line in zip(dir_cells, ok.tolist(), row_lines.tolist()):
             v = cell.strip().lower()
             if v in _COMPRESSION:
                 d = "compression"

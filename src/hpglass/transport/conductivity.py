@@ -34,10 +34,12 @@ _DIRECTION_ALIASES = {
     "decrease": "decompression", "release": "decompression", "-": "decompression",
 }
 _KINDS = ("resistivity", "resistance", "conductivity")
-#: most points one branch may have: the breakpoint search costs O(points × candidate breakpoints) (8000 points
-#: ≈ 20 s on one core, 70 000 > 150 s); R(P) runs in a diamond cell have tens to hundreds of points, so a larger
-#: table is a logged time series: average it per pressure step first
-MAX_POINTS_PER_BRANCH = 10_000
+#: most points one branch may have. The breakpoint search costs O(points) since the profiled RSS comes from prefix
+#: sums (:mod:`hpglass.series.piecewise`): 70 000 points ≈ 0.4 s and 10⁶ points ≈ 7 s and 0.7 GB per branch on one
+#: core (1–3 segments by BIC), against > 150 s for 70 000 before. The bound keeps a branch within ~10 s and well
+#: under 1 GB; R(P) runs in a diamond cell have tens to hundreds of points, so a larger table is a logged time
+#: series: average it per pressure step first
+MAX_POINTS_PER_BRANCH = 1_000_000
 
 
 def _version() -> str:
@@ -206,7 +208,7 @@ def conductivity_regimes(
             raise InputError(f"the {lab} branch has fewer than 3 distinct pressures", field="pressure_GPa")
         if int(m.sum()) > MAX_POINTS_PER_BRANCH:
             raise InputError(f"the {lab} branch has {int(m.sum()):,} points, more than the {MAX_POINTS_PER_BRANCH:,} "
-                             "the breakpoint search takes (it would run for minutes); average the rows per pressure "
+                             "the breakpoint search takes (time and memory grow with them); average the rows per pressure "
                              "step first", field="pressure_GPa")
         fit = fit_piecewise(p[m], logs[m], n_segments, sigma=None if sig is None else sig[m],
                             min_points=min_points, ci_level=ci_level, max_segments=max_segments)

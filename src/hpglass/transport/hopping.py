@@ -251,15 +251,12 @@ def zabrodskii_exponent(curve_or_t, resistance=None, *, t_range=None, smooth_poi
         raise InputError(f"need at least {k + 3} points for the Zabrodskii analysis (got {lt.size})",
                          field="t_range")
     h = k // 2
-    w, xs = [], []
-    for i in range(h, lt.size - h):
-        sl = slice(i - h, i + h + 1)
-        xx = lt[sl] - lt[sl].mean()
-        slope = float(xx @ (lr[sl] - lr[sl].mean()) / (xx @ xx))
-        w.append(-slope)
-        xs.append(lt[i])
-    w = np.asarray(w)
-    xs = np.asarray(xs)
+    # local least-squares slopes over every window of k points at once (one row per window)
+    wt = np.lib.stride_tricks.sliding_window_view(lt, k)
+    wr = np.lib.stride_tricks.sliding_window_view(lr, k)
+    xx = wt - wt.mean(axis=1, keepdims=True)
+    w = -np.einsum("ij,ij->i", xx, wr - wr.mean(axis=1, keepdims=True)) / np.einsum("ij,ij->i", xx, xx)
+    xs = lt[h : lt.size - h]
     ok = w > 0
     if ok.sum() < 3:
         raise InputError("R(T) is not activated (−d ln R/d ln T ≤ 0) in the range given", field="t_range")
