@@ -10,7 +10,7 @@ import typer
 
 from ..demo_data import DEMO_TRANSPORT, DEMO_XRD, demo_folder, demo_truth_sq
 from ..io import atomic_path, atomic_write_text, read_pattern
-from ..precision import fmt
+from ..precision import fmt_value, fmt_with
 from ..report.claims import claim_counts, headline
 from ..scattering.config import make_config
 from ..scattering.pipeline import ScatterResult, process
@@ -73,7 +73,7 @@ def _figure(result: ScatterResult, path: Path) -> Path:
     ax[1].legend(fontsize=8)
     ax[2].plot(result.r, result.gr, color="C2")
     ax[2].axhline(1, color="0.7", lw=0.8)
-    ax[2].set(xlabel="r (Å)", ylabel="g(r)", title=f"g(r); ρ = {result.density_g_cm3:.3f} g/cm³",
+    ax[2].set(xlabel="r (Å)", ylabel="g(r)", title=f"g(r); ρ = {fmt_with(result.density_g_cm3, result.density_err_g_cm3, 'g/cm³')}",
               xlim=(0, result.r[-1]))
     return _save(fig, path, "hpglass demo — SYNTHETIC a-Sb2Se3-like pattern (known answer), λ = 0.2952 Å")
 
@@ -185,51 +185,71 @@ def demo(
     if json_out:
         echo_json(summary)
         return
+    for line in summary_lines(summary, out):
+        err_console.print(line)
+
+
+def _pct(value: float, truth: float, err: float | None) -> str:
+    """Relative deviation from the truth in %, with the error scaled alike."""
+    return fmt_with(100 * (value / truth - 1), None if err is None else 100 * err / abs(truth), "%")
+
+
+def summary_lines(summary: dict, out: Path) -> list[str]:
+    """The terminal summary of a demo run (rich markup), every number by the one display rule of
+    :mod:`hpglass.precision`: with its error where the result carries one (``fmt``), else ``fmt_value``."""
+    lines = []
     st = summary["study"]
-    c = st["claims"]
-    err_console.print(f"[bold]hpglass demo[/bold] — the bundled study ({bundled_study().name}; SYNTHETIC and "
-                      "simulated inputs, labelled in the report)")
-    err_console.print(f"  claims of the paper: {headline(c)}")
+    lines.append(f"[bold]hpglass demo[/bold] — the bundled study ({Path(st['study_file']).name}; SYNTHETIC and "
+                 "simulated inputs, labelled in the report)")
+    lines.append(f"  claims of the paper: {headline(st['claims'])}")
     for b in st["phase_boundaries"]:
-        e = "" if b.get("err_GPa") is None else f" ± {b['err_GPa']:.2g}"
-        err_console.print(f"  {b['name']}: {b['pressure_GPa']:.2f}{e} GPa from {b['source']}")
-    err_console.print(f"  report: {st['report']}")
+        lines.append(f"  {b['name']}: {fmt_with(b['pressure_GPa'], b.get('err_GPa'), 'GPa')} from {b['source']}")
+    lines.append(f"  report: {st['report']}")
     d = summary["diffraction"]
-    m = d["measured"]
-    err_console.print(f"[bold]known-answer check: diffraction[/bold] — {d['label']}")
-    err_console.print(f"  density     {m['density_g_cm3']:.3f} ± {m['density_err_g_cm3']:.3f} g/cm³ "
-                      f"(true {d['truth']['density_g_cm3']}; {d['recovery']['density_rel_err_pct']:+.2f} %)")
-    err_console.print(f"  bkg scale   {m['bkg_scale']:.4f} ± {m['bkg_scale_err']:.4f} "
-                      f"(true {d['truth']['bkg_scale']}; {d['recovery']['bkg_scale_rel_err_pct']:+.2f} %)")
-    err_console.print(f"  q1 = {m['q1_A-1']:.4f} ± {m['q1_err_A-1']:.4f} Å⁻¹, r1 = {m['r1_A']:.3f} Å, "
-                      f"CN = {m['cn']:.2f}")
-    err_console.print(f"  written: {out}/demo.json, {d['files']['figure']}, tables in {checks}/diffraction/")
+    m, tr = d["measured"], d["truth"]
+    lines.append(f"[bold]known-answer check: diffraction[/bold] — {d['label']}")
+    lines.append(f"  density     {fmt_with(m['density_g_cm3'], m.get('density_err_g_cm3'), 'g/cm³')} "
+                 f"(true {fmt_value(tr['density_g_cm3'])}; "
+                 f"{_pct(m['density_g_cm3'], tr['density_g_cm3'], m.get('density_err_g_cm3'))})")
+    lines.append(f"  bkg scale   {fmt_with(m['bkg_scale'], m.get('bkg_scale_err'))} (true {fmt_value(tr['bkg_scale'])}; "
+                 f"{_pct(m['bkg_scale'], tr['bkg_scale'], m.get('bkg_scale_err'))})")
+    cn = fmt_with(m.get("cn"), m.get("cn_err"))
+    lines.append(f"  q1 = {fmt_with(m.get('q1_A-1'), m.get('q1_err_A-1'), 'Å⁻¹')}, "
+                 f"r1 = {fmt_with(m.get('r1_A'), m.get('r1_err_A'), 'Å')}, "
+                 f"CN = {cn}{'' if m.get('cn_err') else ' (no error estimated)'}")
+    lines.append(f"  written: {out}/demo.json, {d['files']['figure']}, tables in {out}/checks/diffraction/")
     t = summary["transport"]
-    tm = t["measured"]
-    err_console.print(f"[bold]transport[/bold] — {t['label']}")
+    tm, tt = t["measured"], t["truth"]
+    lines.append(f"[bold]transport[/bold] — {t['label']}")
     z = tm["zero_field"]
-    err_console.print(f"  Tc(50 %, 0 T) {fmt(z['tc_50_K'], z.get('tc_50_err_K'), 'K')} (true {t['truth']['tc_50_K']}); "
-                      f"two transitions at {', '.join(f'{x:.2f}' for x in t['recovery']['transitions_found_K'])} K "
-                      f"(true {t['truth']['two_transitions_K']})")
+    found = ", ".join(fmt_with(x["t_mid_K"], x.get("t_mid_err_K")) for x in tm["two_transitions"]["transitions"])
+    lines.append(f"  Tc(50 %, 0 T) {fmt_with(z['tc_50_K'], z.get('tc_50_err_K'), 'K')} "
+                 f"(true {fmt_value(tt['tc_50_K'])}); two transitions at {found} K "
+                 f"(true {', '.join(fmt_value(x) for x in tt['two_transitions_K'])})")
     h = tm["hc2"]
-    err_console.print(f"  μ0Hc2(0): GL {fmt(h['hc2_gl_T'], h.get('hc2_gl_err_T'), 'T')} (true {t['truth']['hc2_gl_0_T']}), "
-                      f"WHH −0.693·Tc·slope {fmt(h['hc2_whh_T'], h.get('hc2_whh_err_T'), 'T')}; "
-                      f"Pauli {h['pauli_limit_T']:.1f} T")
-    sc = tm["sigma"]["directions"]
-    first = next(iter(sc.values()))
-    err_console.print(f"  σ(P) breakpoints {', '.join(f'{b:.1f}' for b in first['breakpoints_GPa'])} GPa "
-                      f"(true {t['truth']['sigma_breaks_GPa']})")
-    err_console.print(f"  written: {t['files']['figure']}, {t['files']['hc2_points']}")
+    lines.append(f"  μ0Hc2(0): GL {fmt_with(h['hc2_gl_T'], h.get('hc2_gl_err_T'), 'T')} "
+                 f"(true {fmt_value(tt['hc2_gl_0_T'])}), WHH −0.693·Tc·slope "
+                 f"{fmt_with(h['hc2_whh_T'], h.get('hc2_whh_err_T'), 'T')}; Pauli {fmt_value(h['pauli_limit_T'], 'T')}")
+    first = next(iter(tm["sigma"]["directions"].values()))
+    errs = first.get("breakpoint_errs_GPa") or [None] * len(first["breakpoints_GPa"])
+    lines.append(f"  σ(P) breakpoints {', '.join(fmt_with(b, e) for b, e in zip(first['breakpoints_GPa'], errs))} "
+                 f"GPa (true {', '.join(fmt_value(x) for x in tt['sigma_breaks_GPa'])})")
+    lines.append(f"  written: {t['files']['figure']}, {t['files']['hc2_points']}")
     s = summary["series"]
-    sm, st = s["measured"], s["truth"]
+    sm, sx = s["measured"], s["truth"]
     q1 = sm["q1_trend"]
-    err_console.print(f"[bold]pressure series[/bold] — {s['label']}")
-    err_console.print(f"  q1 break {fmt(q1['breakpoints'][0], q1['breakpoint_errs'][0], 'GPa')} "
-                      f"(true {st['q1_break_GPa']}); slopes {fmt(q1['slopes'][0], q1['slope_errs'][0])}, "
-                      f"{fmt(q1['slopes'][1], q1['slope_errs'][1])} Å⁻¹/GPa (true {st['q1_slopes_A-1_per_GPa']})")
+    lines.append(f"[bold]pressure series[/bold] — {s['label']}")
+    lines.append(f"  q1 break {fmt_with(q1['breakpoints'][0], q1['breakpoint_errs'][0], 'GPa')} "
+                 f"(true {fmt_value(sx['q1_break_GPa'])}); slopes {fmt_with(q1['slopes'][0], q1['slope_errs'][0])}, "
+                 f"{fmt_with(q1['slopes'][1], q1['slope_errs'][1])} Å⁻¹/GPa "
+                 f"(true {', '.join(fmt_value(x) for x in sx['q1_slopes_A-1_per_GPa'])})")
     cross = sm["crossover_GPa"]
-    err_console.print("  glass–crystal density crossover "
-                      + (fmt(cross, sm["crossover_err_GPa"], "GPa") if cross is not None else "none")
-                      + f" (true {st['crossover_GPa']}); crystallization onset {sm['crystallization_onset_GPa']} GPa "
-                      f"(true {st['crystallization_onset_GPa']}); density errors ≤ {sm['max_density_error_pct']:.1f} %")
-    err_console.print(f"  written: {s['files']['figure']}, {s['files']['table']}")
+    onset = sm["crystallization_onset_GPa"]
+    lines.append("  glass–crystal density crossover "
+                 + (fmt_with(cross, sm.get("crossover_err_GPa"), "GPa") if cross is not None else "none")
+                 + f" (true {fmt_value(sx['crossover_GPa'])}); crystallization onset "
+                 + (fmt_value(onset, "GPa") if onset is not None else "none")
+                 + f" (true {fmt_value(sx['crystallization_onset_GPa'])}); density errors ≤ "
+                 f"{fmt_value(sm['max_density_error_pct'], '%')}")
+    lines.append(f"  written: {s['files']['figure']}, {s['files']['table']}")
+    return lines

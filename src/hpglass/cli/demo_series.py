@@ -12,6 +12,7 @@ from ..demo_data import DEMO_SERIES, demo_folder
 from ..eos.crossover import density_crossover
 from ..eos.fit import eos_from_params, fit_density
 from ..io import read_pattern, write_table
+from ..precision import fmt_value, fmt_with
 from ..scattering import make_config, process
 from ..series.crystallization import find_crystallization
 from ..series.records import Series
@@ -110,9 +111,9 @@ def _figure(pp, q1_fit, r1_fit, glass, crystal, cross, onset, path: Path) -> Pat
     ax[2].plot(pg, glass.density(pg)[0], "C0", lw=1, label="glass BM3 fit")
     ax[2].plot(pg, crystal.density(pg)[0], "k--", lw=1, label="crystal (model EOS)")
     if cross.pressure_GPa is not None:
-        ax[2].axvline(cross.pressure_GPa, color="C3", lw=0.8, label=f"crossover {cross.pressure_GPa:.1f} GPa")
+        ax[2].axvline(cross.pressure_GPa, color="C3", lw=0.8, label=f"crossover {fmt_with(cross.pressure_GPa, cross.err_GPa, 'GPa')}")
     if onset is not None:
-        ax[2].axvspan(onset, p.max(), color="0.9", label=f"Bragg peaks from {onset:g} GPa")
+        ax[2].axvspan(onset, p.max(), color="0.9", label=f"Bragg peaks from {fmt_value(onset, 'GPa')}")
     ax[2].set(xlabel="P (GPa)", ylabel="ρ (g/cm³)", title="density vs pressure")
     ax[2].legend(fontsize=7)
     return _save(fig, path, "hpglass demo — SYNTHETIC pressure series (known slopes, densities, crossover)")
