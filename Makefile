@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test fuzz bench clean
 
 $(BIN)/hpglass: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,8 +21,16 @@ demo: install
 test: install
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
+# the long form of the fuzz suite (tests/fuzz): ≥ 1000 generated cases, one process, summary at the end
+FUZZ_EXAMPLES ?= 1050
+fuzz: install
+	rm -rf fuzz-out && mkdir -p fuzz-out
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 HPGLASS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	HPGLASS_FUZZ_COLLECT=1 HPGLASS_FUZZ_SAVE=fuzz-out/failures HPGLASS_FUZZ_REPORT=fuzz-out/summary.json \
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz/test_fuzz_cli.py
+
 bench: install
 	$(BIN)/python benchmarks/bench_scattering.py
 
 clean:
-	rm -rf $(VENV) demo-out build dist src/*.egg-info
+	rm -rf $(VENV) demo-out fuzz-out build dist src/*.egg-info

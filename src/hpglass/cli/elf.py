@@ -13,6 +13,7 @@ Every grid gets, in its folder: ``elf_hist.dat`` (histogram per species), ``elf_
 
 from __future__ import annotations
 
+import math
 import platform
 import re
 from pathlib import Path
@@ -149,27 +150,37 @@ def elf(
                          field="FRAMES")
     if not frames and not files_in:
         raise InputError("nothing to do: give FRAMES (trajectory files) or --cube/--elfcar files", field="FRAMES")
-    if bins < 1:
-        raise InputError(f"--bins must be at least 1, got {bins}", field="--bins")
+    from ..simulate.elf import MAX_BINS
+
+    if not 1 <= bins <= MAX_BINS:
+        raise InputError(f"must be a whole number 1–{MAX_BINS:,}, got {bins}", field="--bins")
     if assign not in ("nearest", "sphere"):
         raise InputError(f"--assign must be nearest or sphere, got {assign!r}", field="--assign")
     if assign == "sphere" and radius is None:
         raise InputError("--assign sphere needs --radius", field="--radius")
     ths = tuple(_floats(thresholds, "--thresholds"))
+    if not all(0.0 <= t <= 1.0 for t in ths):
+        raise InputError(f"ELF thresholds lie in 0…1, got {thresholds!r}", field="--thresholds")
+    if radius is not None and not (math.isfinite(radius) and radius > 0):
+        raise InputError(f"must be a positive length in Å, got {radius}", field="--radius")
     if slice_through is not None:
         ijk = [int(v) for v in _floats(slice_through, "--slice-through", 3)]
         slice_kw: dict = {"through": ijk}
     else:
         if slice_axis.lower() not in ("a", "b", "c"):
             raise InputError(f"--slice-axis must be a, b or c, got {slice_axis!r}", field="--slice-axis")
+        if not 0.0 <= slice_pos <= 1.0:
+            raise InputError(f"is a fractional coordinate in 0…1, got {slice_pos}", field="--slice-pos")
         slice_kw = {"axis": slice_axis.lower(), "position": slice_pos}
     kw = {"bins": bins, "assign": assign, "radius": radius, "thresholds": ths, "slice_kw": slice_kw}
     records = []
     used: set[str] = set()
     if files_in:
-        for kind, path in files_in:
+        grids = []
+        for kind, path in files_in:  # every file read (and refused) before any output is written
             with status(f"reading {path} …", json_out):
-                grid = read_cube(path) if kind == "cube" else read_elfcar(path)
+                grids.append(read_cube(path) if kind == "cube" else read_elfcar(path))
+        for (kind, path), grid in zip(files_in, grids, strict=True):
             label = _unique_label(path, used)
             with status(f"analysing {label} …", json_out):
                 records.append(_analyse(grid, out / label, label, extra={"input": str(path), "kind": kind}, **kw))

@@ -145,6 +145,9 @@ def density_crossover(eos_a: EquationOfState, eos_b: EquationOfState, p_range: t
     grid = np.linspace(lo, hi, int(n_grid))
     roots, g = _roots(lambda p: _log_ratio(eos_a, eos_b, p), grid)
     la, lb = eos_a.label or "a", eos_b.label or "b"
+    if np.isfinite(g).all() and np.all(np.abs(g) < 1e-12):
+        raise InputError(f"{la} and {lb} give the same density at every pressure of {lo:g}–{hi:g} GPa (the same "
+                         "equation of state twice?): no crossover to find", field="b")
     finite = np.isfinite(g)
     ratio0 = float(np.exp(g[finite][0])) if finite.any() else None
     crossings = tuple(_crossing(eos_a, eos_b, p) for p in roots)
@@ -182,18 +185,21 @@ def _crossing(eos_a, eos_b, p: float) -> Crossing:
     ka = float(forms.bulk_modulus(va, eos_a.params, eos_a.form)[0])
     kb = float(forms.bulk_modulus(vb, eos_b.params, eos_b.form)[0])
     dgdp = 1.0 / ka - 1.0 / kb  # d/dP [ln ρa − ln ρb]
-    # ∂g/∂θa = −∂ln Va/∂θa ; ∂g/∂θb = +∂ln Vb/∂θb ; ∂P*/∂θ = −(∂g/∂θ)/(∂g/∂P)
-    da = (ga[0] / va[0]) / dgdp
-    db = -(gb[0] / vb[0]) / dgdp
-    var = float(da @ eos_a.covariance @ da + db @ eos_b.covariance @ db)
-    rho = eos_a.mass_factor / float(va[0])
-    # density at the crossing: ρ(P*(θ), θ) — propagate through θa (direct + via P*) and θb (via P*)
-    dlnrho_dp = 1.0 / ka
-    ra = -(ga[0] / va[0]) + dlnrho_dp * da
-    rb = dlnrho_dp * db
-    rvar = float(ra @ eos_a.covariance @ ra + rb @ eos_b.covariance @ rb)
+    # a tangent crossing (dgdp = 0) has no first-order error: it comes out infinite, without numpy's warnings
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # ∂g/∂θa = −∂ln Va/∂θa ; ∂g/∂θb = +∂ln Vb/∂θb ; ∂P*/∂θ = −(∂g/∂θ)/(∂g/∂P)
+        da = (ga[0] / va[0]) / dgdp
+        db = -(gb[0] / vb[0]) / dgdp
+        var = float(da @ eos_a.covariance @ da + db @ eos_b.covariance @ db)
+        rho = eos_a.mass_factor / float(va[0])
+        # density at the crossing: ρ(P*(θ), θ) — propagate through θa (direct + via P*) and θb (via P*)
+        dlnrho_dp = 1.0 / ka
+        ra = -(ga[0] / va[0]) + dlnrho_dp * da
+        rb = dlnrho_dp * db
+        rvar = float(ra @ eos_a.covariance @ ra + rb @ eos_b.covariance @ rb)
     return Crossing(float(p), float(np.sqrt(max(var, 0.0))) if np.isfinite(var) else float("inf"), rho,
-                    rho * float(np.sqrt(max(rvar, 0.0))), "a" if dgdp > 0 else "b")
+                    rho * float(np.sqrt(max(rvar, 0.0))) if np.isfinite(rvar) else float("inf"),
+                    "a" if dgdp > 0 else "b")
 
 
 def _sample(eos: EquationOfState, n: int, rng) -> np.ndarray:

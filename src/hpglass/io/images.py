@@ -326,12 +326,18 @@ def _pattern_unit(unit: str) -> str:
 
 @contextlib.contextmanager
 def _quiet_fabio():
-    """fabio logs a warning when it falls back from its own TIFF reader to PIL (every Dioptas mask): hide it."""
+    """fabio logs a warning when it falls back from its own TIFF reader to PIL (every Dioptas mask), and errors
+    ("Error in opening … with PIL", "no tiff reader managed to read the file") on a damaged file before it gives
+    up: hide them all, and Python warnings too — the failure becomes the one-line InputError of the caller."""
+    import warnings
+
     logger = logging.getLogger("fabio")
     level = logger.level
-    logger.setLevel(logging.ERROR)
+    logger.setLevel(logging.CRITICAL + 10)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         logger.setLevel(level)
 
@@ -368,6 +374,9 @@ def _read_fabio(path: Path, fabio, what: str) -> np.ndarray:
         raise InputError(f"cannot read {what} with fabio: {err}", source=path) from None
     if getattr(img, "nframes", 1) > 1:
         raise InputError(f"{what} file holds {img.nframes} frames; give a single-frame image", source=path)
+    if data is None or np.ndim(data) != 2 or 0 in np.shape(data):
+        raise InputError(f"cannot read {what}: fabio found no image data in it (a truncated or damaged file, or not "
+                         "an image)", source=path)
     return data
 
 

@@ -123,6 +123,7 @@ def read_pattern(path: str | os.PathLike, x_unit: str | None = None, wavelength:
     lam = _resolve_wavelength(header, wavelength, path)
     table, dropped = _drop_non_finite(table)
     _validate(table, path)
+    _check_magnitudes(table, unit, header.x_factor, path)
     meta = {"header": header.lines, "format": header.fmt, "dropped_rows": dropped,
             "x_unit_from": f"header line {header.unit_line}" if header.unit else "x_unit argument",
             "wavelength_from": _wavelength_origin(header, wavelength)}
@@ -329,6 +330,36 @@ def _validate(table: _Table, path: Path) -> None:
                          line=int(table.line[k]))
     if not np.any(table.y > 0):
         raise InputError("all intensities are zero or negative", source=path)
+
+
+#: |intensity| above this is a corrupt cell, not counts (a photon-counting detector reaches ~1e12 per bin over a
+#: whole experiment); it also keeps the reduction's squares and sums far from float overflow
+MAX_INTENSITY = 1e30
+#: the largest x of each unit: 2θ cannot pass 180°; q = 4π sin θ / λ stays below ~100 Å⁻¹ for any X-ray source
+_MAX_X = {"2theta": 180.0, "q_nm": 1e4, "q_A": 1e3, "q": 1e3}
+
+
+def _check_magnitudes(table: _Table, unit: str, x_factor: float, path: Path) -> None:
+    """Finite but absurd values (1e308 from a corrupt cell) are refused here, naming the line, rather than passed
+    on to overflow in the reduction."""
+    big = np.flatnonzero(np.abs(table.y) > MAX_INTENSITY)
+    if big.size:
+        k = big[0]
+        raise InputError(f"intensity {table.y[k]:g} is beyond the plausible |I| ≤ {MAX_INTENSITY:g} (a corrupt "
+                         "cell?)", source=path, line=int(table.line[k]))
+    if table.sigma is not None:
+        big = np.flatnonzero(np.abs(table.sigma) > MAX_INTENSITY)
+        if big.size:
+            k = big[0]
+            raise InputError(f"intensity error {table.sigma[k]:g} is beyond the plausible {MAX_INTENSITY:g} (a corrupt "
+                             "cell?)", source=path, line=int(table.line[k]))
+    x_max = _MAX_X.get(unit, 1e4)
+    x = table.x * x_factor
+    big = np.flatnonzero(x > x_max * (1 + 1e-9))
+    if big.size:
+        k = big[0]
+        raise InputError(f"x = {x[k]:g} is beyond the largest {unit} a diffraction pattern can have ({x_max:g})",
+                         source=path, line=int(table.line[k]))
 
 
 # -- unit and wavelength -------------------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ def read_frames(path: str | os.PathLike, frames: str | int | slice | None = "::"
         if cols is not None and "element" not in cols and "mass" not in cols:
             raise InputError("this LAMMPS dump has only numeric atom types (no 'element' or 'mass' column): give the "
                              "element of each type (species, e.g. --species Sb,Se)", source=path, field="species")
+    if fmt in ("extxyz", "xyz") or (fmt is None and path.suffix.lower() in (".xyz", ".extxyz")):
+        _check_xyz_counts(path)
     try:
         from ase.io import read
 
@@ -161,6 +163,42 @@ def read_frames(path: str | os.PathLike, frames: str | int | slice | None = "::"
     return images
 
 
+def _check_xyz_counts(path: Path) -> None:
+    """Each (ext)xyz frame header's atom count must fit in the file. ASE's extxyz reader skips ``natoms`` lines with
+    ``readline()`` in a ``range(natoms)`` loop that does not stop at the end of the file, so a corrupt count
+    (``999…9``) spins forever; here the same scan stops at the end and names the line. Other malformations are
+    left to ASE's own messages."""
+    with open(path, "rb") as fh:
+        lineno = 0
+        while True:
+            line = fh.readline()
+            lineno += 1
+            if not line.strip():
+                return
+            try:
+                natoms = int(line)
+            except ValueError:
+                return  # not a count: ASE says what it expected
+            if natoms < 0:
+                raise InputError(f"negative atom count {natoms} in an xyz frame header", source=path, line=lineno)
+            header = lineno
+            got = 0
+            for _ in range(natoms + 1):  # the comment line, then one line per atom
+                if not fh.readline():
+                    shown = f"{natoms:,}" if natoms < 10**15 else f"a {len(line.strip())}-digit number of"
+                    raise InputError(f"the xyz frame header promises {shown} atoms but the file ends after "
+                                     f"{max(got - 1, 0):,} of them", source=path, line=header)
+                got += 1
+                lineno += 1
+            pos = fh.tell()
+            nxt = fh.readline()
+            while nxt.lstrip().startswith(b"VEC"):  # lattice vectors of the plain-xyz variant
+                lineno += 1
+                pos = fh.tell()
+                nxt = fh.readline()
+            fh.seek(pos)
+
+
 def _check(atoms, path: Path, where: str) -> None:
     if len(atoms) == 0:
         raise InputError(f"{where} has no atoms", source=path)
@@ -171,3 +209,57 @@ def _check(atoms, path: Path, where: str) -> None:
     if not np.all(atoms.pbc):
         raise InputError(f"{where} is not periodic in all directions (pbc = {''.join('T' if p else 'F' for p in atoms.pbc)}); "
                          "structure analysis needs a periodic cell", source=path)
+    if not np.isfinite(cell).all():
+        raise InputError(f"{where} has a non-finite cell vector", source=path)
+    pos = atoms.positions
+    bad = np.flatnonzero(~np.isfinite(pos).all(axis=1))
+    if bad.size:
+        raise InputError(f"{where}: atom {bad[0]} has a non-finite position {pos[bad[0]].tolist()} "
+                         f"({bad.size} such atoms)", source=path, field="positions")
+    frac = np.linalg.solve(cell.T, pos.T).T
+    far = np.flatnonzero(np.abs(frac).max(axis=1) > MAX_CELLS_AWAY)
+    if far.size:  # unwrapped MD coordinates drift some cells; 1e308 or 1e9 Å is a corrupt number, not diffusion
+        k = far[0]
+        raise InputError(f"{where}: atom {k} at {pos[k].tolist()} Å lies {np.abs(frac[k]).max():.3g} cells away from "
+                         f"the cell (more than {MAX_CELLS_AWAY:g}: a corrupt position)", source=path, field="positions")
+    close = _overlap(pos, cell)
+    if close is not None:
+        i, j, d = close
+        raise InputError(f"{where}: atoms {i} and {j} are {d:.3f} Å apart, closer than {MIN_DISTANCE_A} Å "
+                         "(overlapping atoms: a corrupt or wrongly scaled frame)", source=path, field="positions")
+
+
+#: an atom further than this many cell lengths from the cell is a corrupt number (wrapping it would also lose
+#: all precision beyond ~1e12)
+MAX_CELLS_AWAY = 1e4
+#: two atoms closer than this are one atom written twice (the shortest bond, H–H, is 0.74 Å)
+MIN_DISTANCE_A = 0.5
+#: volumes per atom (Å³) outside which the overlap test is skipped: such cells are refused by the structure analysis
+#: itself (hpglass.structure), and a huge or tiny cell would only make the test slow
+_OVERLAP_VOLUME_RANGE = (0.1, 1e5)
+
+
+def _overlap(pos: np.ndarray, cell: np.ndarray) -> tuple[int, int, float] | None:
+    """The closest pair (i, j, distance) when it is closer than :data:`MIN_DISTANCE_A` under periodic boundaries,
+    else None: nearest neighbours from a k-d tree over the atoms and their 26 neighbouring images (the first
+    neighbour of every atom at once, O(N log N), however many atoms share one site)."""
+    from scipy.spatial import cKDTree
+
+    n = len(pos)
+    vol = abs(float(np.linalg.det(cell)))
+    if n < 2 or not _OVERLAP_VOLUME_RANGE[0] <= vol / n <= _OVERLAP_VOLUME_RANGE[1]:
+        return None
+    frac = np.linalg.solve(cell.T, pos.T).T % 1.0
+    cart = frac @ cell
+    shifts = np.array([(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)], dtype=float)
+    images = (cart[None, :, :] + (shifts @ cell)[:, None, :]).reshape(-1, 3)
+    dist, idx = cKDTree(images).query(cart, k=2)
+    # column 0 is each atom itself (distance 0) unless another atom sits exactly on it; take the nearest other one
+    own = np.arange(n) + 13 * n  # index of the unshifted image (shift (0, 0, 0) is the 14th)
+    other_d = np.where(idx[:, 0] == own, dist[:, 1], dist[:, 0])
+    other_i = np.where(idx[:, 0] == own, idx[:, 1], idx[:, 0]) % n
+    k = int(np.argmin(other_d))
+    if other_d[k] < MIN_DISTANCE_A:
+        i, j = sorted((k, int(other_i[k])))
+        return i, j, float(other_d[k])
+    return None

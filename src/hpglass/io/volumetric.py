@@ -85,8 +85,15 @@ class VolumetricGrid:
         cell = np.asarray(self.cell, dtype=float).reshape(3, 3)
         if values.ndim != 3 or min(values.shape) < 1:
             raise InputError(f"volumetric values must be a 3D array, got shape {values.shape}", source=self.source)
+        if not np.isfinite(cell).all():
+            raise InputError("the cell of the grid has non-finite vectors", source=self.source)
         if abs(np.linalg.det(cell)) < 1e-12:
             raise InputError("the cell of the grid has zero volume", source=self.source)
+        bad = ~np.isfinite(values)
+        if bad.any():  # NaN/inf grid points would turn every histogram, mean and fraction into nonsense
+            first = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise InputError(f"the grid holds {int(bad.sum()):,} non-finite values (NaN or inf) of "
+                             f"{values.size:,}, the first at grid point {first}", source=self.source)
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "cell", cell)
@@ -158,10 +165,13 @@ def _floats(lines: list[str], i: int, path: Path, n: int | None, what: str, at_l
                              f"{lines[i].strip()[:60]!r}", source=path, line=i + 1)
         parts = parts[:n]
     try:
-        return [float(p) for p in parts]
+        vals = [float(p) for p in parts]
     except ValueError:
         raise InputError(f"expected numbers ({what}), got {lines[i].strip()[:60]!r}", source=path,
                          line=i + 1) from None
+    if not all(math.isfinite(v) for v in vals):  # header numbers: cell, scale, atoms, origin, voxels
+        raise InputError(f"non-finite number ({what}): {lines[i].strip()[:60]!r}", source=path, line=i + 1)
+    return vals
 
 
 def _ints(lines: list[str], i: int, path: Path, n: int | None, what: str, at_least: bool = False) -> list[int]:
@@ -340,10 +350,29 @@ def _read_vasp_volumetric(path, *, divide_by_volume: bool, kind: str) -> Volumet
     cell = np.array(atoms.cell)
     if divide_by_volume:
         grid /= abs(np.linalg.det(cell))
-    blocks_after = any(line.strip() for line in lines[nxt:])
+    blocks_after = _check_after_block(lines, nxt, shape, len(atoms), count, path)
     meta = {"format": kind, "comment": comment, "first_block_only": True, "blocks_after": bool(blocks_after),
             "divided_by_volume": divide_by_volume}
     return VolumetricGrid(atoms=atoms, values=grid, origin=np.zeros(3), cell=cell, source=str(path), meta=meta)
+
+
+def _check_after_block(lines: list[str], nxt: int, shape: list[int], n_atoms: int, count: int, path: Path) -> bool:
+    """What may follow the first block of a VASP volumetric file: nothing, text (augmentation occupancies), the
+    next block's ``nx ny nz`` line, or a line of per-atom moments before it (spin-polarised files). More grid
+    numbers instead mean the header's grid is smaller than the data (an ``12 10 10`` header over 12×10×11 values):
+    refused. Returns whether anything followed."""
+    rest = [(k, ln.split()) for k, ln in enumerate(lines[nxt:], start=nxt) if ln.strip()]
+    if not rest:
+        return False
+    k, first = rest[0]
+    if not _is_float(first[0]):
+        return True  # text: augmentation occupancies and the like
+    if len(first) == 3 and first == [str(n) for n in shape]:
+        return True  # the second block's grid line
+    if len(first) == n_atoms and len(rest) > 1 and rest[1][1] == [str(n) for n in shape]:
+        return True  # per-atom moments, then the second block
+    raise InputError(f"more numbers than the {count:,} grid values of the header's grid {' '.join(map(str, shape))}"
+                     " (a wrong grid size?)", source=path, line=k + 1)
 
 
 def read_elfcar(path: str | os.PathLike) -> VolumetricGrid:

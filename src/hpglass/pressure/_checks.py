@@ -19,3 +19,11 @@ def finite_number(value, name: str, *, positive: bool = False, allow_none: bool 
         raise InputError(f"must be a finite {'positive' if positive else 'non-negative'} number, got {value!r}",
                          field=name)
     return v
+
+
+def smaller_uncertainty(sigma: float | None, value: float, name: str, what: str) -> None:
+    """A standard uncertainty at least as large as the measured value itself (a 100 % error, or a slip such as
+    1e308) would make the propagated pressure error meaningless or infinite: refused."""
+    if sigma is not None and not sigma < abs(value):
+        raise InputError(f"standard uncertainty {sigma:g} is not smaller than the {what} itself ({value:g})",
+                         field=name)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from . import _library
-from ._checks import finite_number
+from ._checks import finite_number, smaller_uncertainty
 
 __all__ = [
     "GOLD_SCALES",
@@ -352,6 +352,9 @@ def gold_pressure(
         volume = cubic_cell_volume(d, idx)
         sigma_v = None if sigma_d is None else 3.0 * volume * sigma_d / d
 
+    smaller_uncertainty(s_v, volume, "volume_err", "volume")
+    smaller_uncertainty(s_d, d if d is not None else 0.0, "d_err", "d-spacing")
+    smaller_uncertainty(s_tt, tt if tt is not None else 0.0, "two_theta_err", "2θ")
     record = _record(sc)
     v0 = float(record.reference_volume)
     t_ref = float(record.reference_temperature)
@@ -370,8 +373,10 @@ def gold_pressure(
     thermal = sc.thermal
     if temperature_K is None:
         t = t_ref
+        smaller_uncertainty(s_t, t, "temperature_err", "temperature")
     else:
         t = finite_number(temperature_K, "temperature", positive=True)
+        smaller_uncertainty(s_t, t, "temperature_err", "temperature")
         if t > MAX_TEMPERATURE_K:
             raise InputError(f"{t:g} K is above the {MAX_TEMPERATURE_K:g} K limit of the gold scales (solid gold; "
                              f"{sc.label} was measured to 2330 K)", field="temperature")

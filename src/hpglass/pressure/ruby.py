@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from . import _library
-from ._checks import finite_number
+from ._checks import finite_number, smaller_uncertainty
 
 __all__ = [
     "RUBY_SCALES",
@@ -295,6 +295,9 @@ def ruby_pressure(
 
     corr_key, shift, dshift_dt = None, 0.0, 0.0
     t = finite_number(temperature_K, "temperature_K", positive=True, allow_none=True)
+    smaller_uncertainty(s_lam, lam, "lambda_err_nm", "R1 wavelength")
+    smaller_uncertainty(s_lam0, lam0, "lambda0_err_nm", "ambient R1 wavelength")
+    smaller_uncertainty(s_t, t if t is not None else t0, "temperature_err_K", "temperature")
     if t is not None:
         corr = _correction(temperature_correction)
         corr_key = corr.key

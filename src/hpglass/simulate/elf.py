@@ -683,11 +683,15 @@ class ElfHistogram:
         return ax
 
 
+#: more histogram bins on ELF 0…1 than this resolve nothing a grid holds (and 1e20 would not fit in memory)
+MAX_BINS = 100_000
+
+
 def _edges(bins) -> np.ndarray:
     if np.ndim(bins) == 0:
         nb = int(bins)
-        if nb < 1:
-            raise InputError(f"bins must be a positive integer, got {bins}", field="bins")
+        if not 1 <= nb <= MAX_BINS:
+            raise InputError(f"bins must be a whole number 1–{MAX_BINS:,}, got {bins}", field="bins")
         return np.linspace(0.0, 1.0, nb + 1)
     edges = np.asarray(bins, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
@@ -761,6 +765,9 @@ def elf_summary(grid: VolumetricGrid, thresholds=THRESHOLDS, assignment: str = "
                 radius_A: float | None = None, regions: SpeciesRegions | None = None) -> ElfSummary:
     """Mean ELF per species region, volume fractions with ELF above each threshold (whole cell and per species)."""
     ths = tuple(float(t) for t in thresholds)
+    for t in ths:  # the ELF lies in 0…1: a threshold outside it (or NaN) would give a fraction of 0 or 1, no note
+        if not 0.0 <= t <= 1.0:
+            raise InputError(f"ELF thresholds lie in 0…1, got {t}", field="thresholds")
     reg = _regions_for(grid, regions, assignment, radius_A)
     vals = grid.values.ravel()
     symbols = grid.atoms.get_chemical_symbols()
@@ -891,6 +898,8 @@ def elf_slice(grid: VolumetricGrid, *, axis=None, position: float = 0.5, through
         ax = _AXES.get(str(axis).lower())
         if ax is None:
             raise InputError(f"axis must be 0, 1, 2 or a, b, c; got {axis!r}", field="axis")
+        if not 0.0 <= float(position) <= 1.0:  # NaN/inf would put the plane nowhere (and warn in numpy)
+            raise InputError(f"position is a fractional coordinate in 0…1, got {position}", field="position")
         o1, o2 = (ax + 1) % 3, (ax + 2) % 3
         a1, a2 = cell[o1], cell[o2]
         e_u = _unit(a1, "cell vector")
