@@ -8,6 +8,7 @@ from .. import __version__
 from .demo import demo
 from .elf import elf
 from .eos import app as eos_app
+from .potential import app as potential_app
 from .pressure import app as pressure_app
 from .run import run
 from .scatter import scatter
@@ -51,6 +52,7 @@ app.add_typer(transport_app, name="transport")
 app.add_typer(pressure_app, name="pressure")
 app.add_typer(eos_app, name="eos")
 app.add_typer(series_app, name="series")
+app.add_typer(potential_app, name="potential")
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,139 @@
+"""MD acceptance of a distilled potential: the same protocol, cell and seed with the teacher and with the student.
+
+Both run :func:`hpglass.simulate.run_protocol` (ASE, Berendsen NPT at 300 K) from the same 0 GPa glass (the last
+frame of the bundled 80-atom glass, ``src/hpglass/data/demo/simulated/P_0GPa.extxyz``) up the ladder 0 → 20 → 60
+GPa: ``--equil`` steps to equilibrate and ``--prod`` of production at each pressure, a frame every 50 steps,
+2 fs steps. The teacher is SevenNet-0 + D3 through ASE; the student is the potential directory through
+``ase.calculators.lammpslib`` — the same integrator, so any difference is the potential's.
+
+Acceptance (issue 13): mean density within 2 % of the teacher's at 0, 20 and 60 GPa; total g(r) R-factor
+R = sqrt(Σ (g_s − g_t)² / Σ g_t²) from 0 to half the smaller cell height (Δr 0.05 Å) ≤ 5 % at each pressure.
+
+    python benchmarks/distil_md_check.py teacher OUT          # long: ~0.35 s per step on one core
+    python benchmarks/distil_md_check.py student OUT --potential DIR
+    python benchmarks/distil_md_check.py compare OUT [--update-readme]
+
+Runs are checkpointed: rerun the same command to continue a killed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, replace_block  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+START = ROOT / "src/hpglass/data/demo/simulated/P_0GPa.extxyz"
+PRESSURES = (0.0, 20.0, 60.0)
+
+
+def _config(equil: int, prod: int, start: Path):
+    from hpglass.simulate.protocol import ProtocolConfig
+
+    return ProtocolConfig(initial_structure=str(start), equilibration_steps=0, pressures_GPa=PRESSURES,
+                          pressure_equilibration_steps=equil, steps_per_pressure=prod, sample_every=50,
+                          checkpoint_every=250, seed=13, temperature_K=300.0, timestep_fs=2.0,
+                          barostat_time_fs=500.0, compressibility_per_GPa=0.02)
+
+
+def _run(kind: str, out: Path, equil: int, prod: int, potential: str | None) -> None:
+    from ase.io import read, write
+
+    from hpglass.simulate.protocol import run_protocol
+
+    start = out / "start.extxyz"
+    if not start.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        a = read(START, index=-1)
+        a.calc = None
+        write(start, a)
+    if kind == "teacher":
+        from hpglass.potential.teacher import DEFAULT_TEACHER, make_teacher
+
+        factory, meta = (lambda: make_teacher(DEFAULT_TEACHER)), {"potential": DEFAULT_TEACHER}
+    else:
+        from hpglass.potential.lammps_potential import load_potential
+
+        pot = load_potential(potential)
+        factory, meta = pot.calculator, {"potential": str(pot.directory)}
+    folder = out / kind
+    resume = (folder / "checkpoint.json").exists()
+
+    def progress(stage, step, n):
+        if step % 100 == 0:
+            print(f"{kind} {stage} {step}/{n}", flush=True)
+
+    run_protocol(_config(equil, prod, start), factory, folder, resume=resume, progress=progress, metadata=meta)
+
+
+def _stats(folder: Path) -> dict:
+    import numpy as np
+    from ase.io import read
+
+    from hpglass.structure.pair import average_pair_distributions, pair_distributions
+
+    out = {}
+    for p in PRESSURES:
+        frames = read(folder / f"P_{p:g}GPa.extxyz", index=":")
+        rho = [a.get_masses().sum() * 1.66053906660 / a.get_volume() for a in frames]
+        avg = average_pair_distributions(pair_distributions(frames, dr=0.05))
+        out[p] = {"density_g_cm3": float(np.mean(rho)), "density_sd": float(np.std(rho)),
+                  "r": np.asarray(avg.r), "g": np.asarray(avg.g_total)}
+    return out
+
+
+def _compare(out: Path, update: bool) -> None:
+    import numpy as np
+
+    t, s = _stats(out / "teacher"), _stats(out / "student")
+    rows, ok = [], True
+    for p in PRESSURES:
+        r_max = min(t[p]["r"][-1], s[p]["r"][-1])
+        keep = t[p]["r"] <= r_max
+        g_t, g_s = t[p]["g"][keep], np.interp(t[p]["r"][keep], s[p]["r"], s[p]["g"])
+        R = float(np.sqrt(np.sum((g_s - g_t) ** 2) / np.sum(g_t ** 2)))
+        d = 100 * (s[p]["density_g_cm3"] / t[p]["density_g_cm3"] - 1)
+        passed = abs(d) <= 2 and R <= 0.05
+        ok &= passed
+        rows.append({"pressure_GPa": p, "teacher_density": t[p]["density_g_cm3"],
+                     "student_density": s[p]["density_g_cm3"], "density_diff_percent": d, "gr_R": R,
+                     "passed": passed})
+    print(json.dumps(rows, indent=1))
+    lines = ["| P (GPa) | teacher ρ (g/cm³) | student ρ (g/cm³) | Δρ | g(r) R | within 2 % / 5 % |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['pressure_GPa']:g} | {r['teacher_density']:.3f} | {r['student_density']:.3f} | "
+                     f"{r['density_diff_percent']:+.1f} % | {100 * r['gr_R']:.1f} % | {'yes' if r['passed'] else 'no'} |")
+    lines.append(f"\n{machine()}; `python benchmarks/distil_md_check.py compare OUT`.")
+    print("\n".join(lines))
+    if update:
+        replace_block(ROOT / "benchmarks/README.md", "<!-- bench:distil-md:begin -->", "<!-- bench:distil-md:end -->",
+                      "\n".join(lines))
+    print("verdict:", "passed" if ok else "failed")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["teacher", "student", "compare"])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--potential")
+    ap.add_argument("--equil", type=int, default=500)
+    ap.add_argument("--prod", type=int, default=1500)
+    ap.add_argument("--update-readme", action="store_true")
+    a = ap.parse_args(argv)
+    if a.what == "compare":
+        _compare(a.out, a.update_readme)
+    else:
+        if a.what == "student" and not a.potential:
+            ap.error("student needs --potential DIR")
+        _run(a.what, a.out, a.equil, a.prod, a.potential)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""`hpglass potential dataset|fit|validate`: distil a universal ML potential into a fast LAMMPS potential (SNAP).
+
+1. ``dataset``: candidates (strained/rattled crystals, random packings, frames of trajectories, short MD with a
+   previous student), each source thinned by farthest-point sampling, labelled by the teacher (SevenNet-0 ± D3);
+   resumable: labelled configurations are saved one by one.
+2. ``fit``: SNAP by weighted ridge regression on LAMMPS's ``compute snap`` descriptors; a stratified held-out
+   split is validated per pressure bin; writes a potential directory (``potential.json`` + coefficient files).
+3. ``validate``: the potential against any labelled data set (acceptance measures in
+   :mod:`hpglass.potential.validate`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from .common import echo_json, err_console, handle_errors
+
+app = typer.Typer(help="Distil a universal ML potential (teacher) into a fast LAMMPS SNAP potential.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+class _Progress:
+    """'<what> k/n, about t s left' on stderr, at most every 2 s (nothing with --json --quiet)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.last = 0.0
+
+    def __call__(self, what: str, done: int, total: int, left: float | None) -> None:
+        now = time.monotonic()
+        if self.quiet or (now - self.last < 2 and done < total):
+            return
+        self.last = now
+        tail = f", about {left:.0f} s left" if left is not None else ""
+        err_console.print(f"{what} {done}/{total}{tail}", markup=False)
+
+
+def _split_rows(rows: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="student vs teacher (RMSE)")
+    for col in ("pressure bin (GPa)", "configs", "E (meV/atom)", "F (eV/Å)", "P (GPa)", "P glass (GPa)"):
+        t.add_column(col)
+    for r in rows:
+        g = r.get("glass_pressure_GPa")
+        t.add_row(r["pressure_bin_GPa"], str(r["n_configs"]), f"{r['energy_meV_atom']:.1f}",
+                  f"{r['force_eV_A']:.3f}", f"{r['pressure_GPa']:.2f}", "—" if g is None else f"{g:.2f}")
+    Console().print(t)
+
+
+def _verdict(report: dict) -> None:
+    if report["passed"]:
+        err_console.print("verdict: passed (force RMSE ≤ 0.15 eV/Å per bin, glass pressure RMSE ≤ 1 GPa)",
+                          markup=False)
+    for f in report["failures"]:
+        err_console.print(f"warning: {f}", markup=False)
+
+
+@app.command("dataset")
+@handle_errors
+def dataset(
+    out: Annotated[Path, typer.Option("--out", help="folder for labelled/ and <name>.extxyz")],
+    name: Annotated[str, typer.Option(help="data set name (file <name>.extxyz)")] = "dataset",
+    teacher: Annotated[str, typer.Option(help="sevenn | sevenn-d3zero | sevenn-d3bj | …")] = "sevenn-d3zero",
+    crystals: Annotated[int, typer.Option(help="crystal candidates (Pnma/bcc, compressed, strained, rattled)")] = 0,
+    keep_crystals: Annotated[int, typer.Option(help="crystal configurations kept (farthest-point)")] = 0,
+    packings: Annotated[int, typer.Option(help="random-packing candidates (Sb 0.36/0.40/0.44, 4.6–8.6 g/cm³)")] = 0,
+    keep_packings: Annotated[int, typer.Option(help="random packings kept")] = 0,
+    frames: Annotated[list[Path] | None, typer.Option("--frames", help="trajectory file (repeatable)")] = None,
+    keep_frames: Annotated[int, typer.Option(help="frames kept")] = 0,
+    student: Annotated[Path | None, typer.Option(help="potential directory of a previous student for MD")] = None,
+    md_runs: Annotated[int, typer.Option(help="student MD runs (64 atoms, 3000 steps each)")] = 0,
+    keep_md: Annotated[int, typer.Option(help="student MD frames kept")] = 0,
+    seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+) -> None:
+    """Generate, select and label training configurations (resumable: rerun the same command)."""
+    from ..potential import dataset as ds
+    from ..potential.workflow import build_dataset, md_candidates
+
+    for opt, v in (("--crystals", crystals), ("--packings", packings), ("--md-runs", md_runs),
+                   ("--keep-crystals", keep_crystals), ("--keep-packings", keep_packings),
+                   ("--keep-frames", keep_frames), ("--keep-md", keep_md)):
+        if v < 0 or v > 100000:
+            raise InputError(f"must be between 0 and 100000, got {v}", field=opt)
+    if md_runs and student is None:
+        raise InputError("student MD needs --student DIR", field="--md-runs")
+    sources = {}
+    if crystals:
+        sources["crystal"] = (ds.crystal_candidates(crystals, seed=seed + 1), keep_crystals or crystals)
+    if packings:
+        sources["packing"] = (ds.packing_candidates(packings, seed=seed + 2), keep_packings or packings)
+    if frames:
+        cands = ds.frame_candidates(frames)
+        sources["frames"] = (cands, keep_frames or len(cands))
+    if md_runs:
+        cands = md_candidates(student, md_runs, seed=seed + 3)
+        sources["md"] = (cands, keep_md or len(cands))
+    if not sources:
+        raise InputError("no candidates: give --crystals, --packings, --frames or --student with --md-runs",
+                         field="dataset")
+    meta = build_dataset(out, name=name, teacher=teacher, sources=sources, seed=seed,
+                         progress=_Progress(json_out))
+    if json_out:
+        echo_json(meta)
+        return
+    err_console.print(f"{meta['n_configurations']} configurations ({meta['n_atoms']} atoms) labelled by "
+                      f"{teacher}: {out / (name + '.extxyz')}; rejected {meta['n_rejected']}", markup=False)
+
+
+@app.command("fit")
+@handle_errors
+def fit(
+    data: Annotated[list[Path], typer.Argument(help="labelled data sets (extxyz from `potential dataset`)")],
+    out: Annotated[Path, typer.Option("--out", help="potential directory to write")],
+    twojmax: Annotated[int, typer.Option(help="bispectrum band limit 2J (6: 30, 8: 55 descriptors)")] = 6,
+    rcutfac: Annotated[float, typer.Option(help="cutoff = rcutfac × (R_i + R_j), R = 0.5 (Å)")] = 5.0,
+    quadratic: Annotated[bool, typer.Option("--quadratic", help="quadratic SNAP")] = False,
+    dispersion: Annotated[str, typer.Option(help="D3 overlaid exactly (zero | bj, as the teacher's) or none: the "
+                                                 "SNAP learns it (as accurate, 6× faster; see snap.py)")] = "none",
+    test_fraction: Annotated[float, typer.Option(help="held-out fraction per source")] = 0.1,
+    w_energy: Annotated[float, typer.Option(help="weight of energy per atom (1/eV)")] = 200.0,
+    w_force: Annotated[float, typer.Option(help="weight of force components (Å/eV)")] = 10.0,
+    w_stress: Annotated[float, typer.Option(help="weight of stress components (1/GPa)")] = 2.0,
+    alpha: Annotated[float, typer.Option(help="ridge regularisation")] = 1e-6,
+    max_force: Annotated[float | None, typer.Option(help="leave out configurations with a teacher force component "
+                                                        "above this (eV/Å)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the train/test split")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+) -> None:
+    """Fit a SNAP potential to labelled data and validate it on a held-out split."""
+    from ..potential.snap import SnapSpec
+    from ..potential.workflow import fit_potential
+
+    disp = None if dispersion == "none" else dispersion
+    spec = SnapSpec(twojmax=twojmax, rcutfac=rcutfac, quadratic=quadratic, dispersion=disp)
+    res = fit_potential(data, out, spec=spec, test_fraction=test_fraction, seed=seed, w_energy=w_energy,
+                        w_force=w_force, w_stress=w_stress, alpha=alpha, max_force_eV_A=max_force,
+                        progress=_Progress(json_out))
+    if res["test"]:
+        _verdict(res["test"])
+    if json_out:
+        echo_json(res)
+        return
+    tr = res["train_rmse"]
+    err_console.print(f"train ({res['n_train']}): E {tr['energy_meV_atom']:.1f} meV/atom, F {tr['force_eV_A']:.3f} "
+                      f"eV/Å, P {tr['pressure_GPa']:.2f} GPa; potential: {out}", markup=False)
+    if res["test"]:
+        _split_rows(res["test"]["bins"])
+
+
+@app.command("validate")
+@handle_errors
+def validate(
+    potential: Annotated[Path, typer.Argument(help="potential directory")],
+    data: Annotated[list[Path], typer.Argument(help="labelled data sets")],
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+) -> None:
+    """Errors of a potential against teacher labels, per pressure bin, with the verdict."""
+    from ..potential.workflow import validate_potential
+
+    report = validate_potential(potential, data)
+    _verdict(report)
+    if json_out:
+        echo_json(report)
+        return
+    _split_rows(report["bins"])

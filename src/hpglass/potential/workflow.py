@@ -1,0 +1,156 @@
+"""The three steps of distillation as functions the CLI (``hpglass potential dataset|fit|validate``) wraps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..io.atomic import atomic_write_text
+from . import dataset as ds
+from .lammps_potential import load_potential
+from .snap import SnapSpec, data_hash, design_matrix, fit_snap, label_arrays, write_snap_potential
+from .validate import split_configurations, validation_report
+
+__all__ = ["build_dataset", "fit_potential", "md_candidates", "validate_potential"]
+
+Progress = Callable[[str, int, int, float | None], None]
+
+
+def md_candidates(student_dir: str | Path, runs: int, seed: int, n_atoms: int = 64, steps: int = 3000,
+                  sample_every: int = 100) -> list:
+    """Frames of ``runs`` short student MD runs over compositions (Sb 0.36/0.40/0.44), temperatures (300–1600 K)
+    and pressures (0–70 GPa, NPT; one run in four NVT at a random density): see :mod:`hpglass.potential.explore`."""
+    from .explore import explore
+
+    pot = load_potential(student_dir)
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(runs):
+        start = ds.packing_candidates(1, seed=int(rng.integers(1 << 30)), n_atoms=n_atoms,
+                                      density_range=(5.0, 7.5))[0]
+        temperature = float(rng.uniform(300, 1600))
+        pressure = None if k % 4 == 3 else float(rng.uniform(0, 70))
+        frames = explore(pot, start, temperature_K=temperature, pressure_GPa=pressure, steps=steps,
+                         sample_every=sample_every, seed=int(rng.integers(1 << 30)),
+                         start_temperature_K=max(temperature, 1200.0))
+        for i, a in enumerate(frames):
+            out.append(ds._tag(a, "md", run=k, frame=i, md_temperature_K=temperature,
+                               md_pressure_GPa=pressure, student=str(student_dir)))
+    return out
+
+
+def build_dataset(out: str | Path, *, name: str, teacher: str, sources: dict[str, tuple[list, int]],
+                  seed: int = 0, progress: Progress | None = None) -> dict[str, Any]:
+    """Select ``keep`` of each source's candidates by farthest-point sampling, label them with ``teacher``, write
+    ``out/<name>.extxyz`` (+ ``.json``). ``sources``: source → (candidates, keep)."""
+    from .teacher import make_teacher, teacher_info
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = SnapSpec(dispersion=None)  # selection features: the descriptors only
+    chosen = []
+    selection = {}
+    for src, (cands, keep) in sources.items():
+        if not cands or keep <= 0:
+            continue
+        design = design_matrix(cands, spec, progress=(lambda i, n, s=src: progress(f"describe {s}", i, n, None))
+                               if progress else None)
+        idx = ds.farthest_point_sampling(ds.selection_features(cands, design), keep)
+        chosen += [cands[i] for i in idx]
+        selection[src] = {"candidates": len(cands), "kept": len(idx)}
+    info = teacher_info(teacher)
+    calc = make_teacher(teacher)
+    labelled = ds.label_configurations(chosen, calc, out / "labelled", info,
+                                       progress=(lambda i, n, left: progress("label", i, n, left))
+                                       if progress else None)
+    path = ds.write_dataset(out / f"{name}.extxyz", labelled, info)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["selection"] = selection
+    meta["seed"] = seed
+    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
+def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec, test_fraction: float = 0.1,
+                  seed: int = 0, w_energy: float = 200.0, w_force: float = 10.0, w_stress: float = 2.0,
+                  alpha: float = 1e-6, max_force_eV_A: float | None = None,
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """Fit a SNAP to the data sets, validate on a held-out stratified split, write the potential directory.
+
+    ``max_force_eV_A``: configurations whose largest teacher force component exceeds it are left out (atoms
+    pushed far into each other's cores are outside what MD visits, and a linear model that chases them loses
+    accuracy where it matters); how many were left out is recorded."""
+    if not 0 <= test_fraction < 0.9:
+        raise InputError("test fraction must be in [0, 0.9)", field="test_fraction")
+    configs = []
+    for p in data:
+        configs += ds.read_dataset(p)
+    configs = [a for a in configs if not a.info.get("rejected")]
+    n_all = len(configs)
+    if max_force_eV_A is not None:
+        configs = [a for a in configs if np.abs(a.get_forces()).max() <= max_force_eV_A]
+    if len(configs) < 5:
+        raise InputError(f"{len(configs)} labelled configurations: too few to fit", field="data")
+    train, test = split_configurations(configs, test_fraction, seed)
+    design = design_matrix(configs, spec, progress=(lambda i, n: progress("describe", i, n, None))
+                           if progress else None)
+    labels = label_arrays(configs, design)
+    d_train = design.take(train)
+    y_train = np.concatenate([labels[design.config == c] for c in train])
+    fit = fit_snap(d_train, y_train, w_energy=w_energy, w_force=w_force, w_stress=w_stress, alpha=alpha)
+    report = None
+    if test:
+        d_test = design.take(test)
+        y_test = np.concatenate([labels[design.config == c] for c in test])
+        report = validation_report([configs[i] for i in test], d_test, y_test, fit.predict(d_test))
+    teacher = configs[0].info.get("teacher")
+    meta = {"teacher": {"teacher": teacher}, "data": {"files": [str(Path(p).name) for p in data],
+                                                      "sha256": data_hash([Path(p) for p in data]),
+                                                      "n_train": len(train), "n_test": len(test), "seed": seed,
+                                                      "max_force_eV_A": max_force_eV_A,
+                                                      "n_left_out_high_force": n_all - len(configs)},
+            "errors": {"train": fit.rmse, "test": report.to_dict() if report else None}}
+    write_snap_potential(out, fit, metadata=meta)
+    return {"potential": str(out), "train_rmse": fit.rmse, "test": report.to_dict() if report else None,
+            "n_train": len(train), "n_test": len(test), "n_left_out_high_force": n_all - len(configs),
+            "passed": bool(report and report.passed)}
+
+
+def validate_potential(potential: str | Path, data: Sequence[str | Path]) -> dict[str, Any]:
+    """Errors of the potential in ``potential`` against the teacher labels of ``data`` (per pressure bin)."""
+    pot = load_potential(potential)
+    spec_dict = (pot.metadata.get("fit") or {}).get("spec")
+    if not spec_dict:
+        raise InputError(f"{potential}: no SNAP settings in potential.json (not made by hpglass potential fit)",
+                         field="potential")
+    spec = SnapSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec_dict.items()})
+    configs = []
+    for p in data:
+        configs += [a for a in ds.read_dataset(p) if not a.info.get("rejected")]
+    design = design_matrix(configs, spec)
+    labels = label_arrays(configs, design)
+    from .snap import SnapFit
+
+    coef = _read_coefficients(pot, spec)
+    fit = SnapFit(spec, coef, {}, 0.0, {})
+    report = validation_report(configs, design, labels, fit.predict(design))
+    return report.to_dict()
+
+
+def _read_coefficients(pot, spec: SnapSpec) -> np.ndarray:
+    name = next(n for n in pot.metadata["files"] if n.endswith(".snapcoeff"))
+    words = [ln.split() for ln in (pot.directory / name).read_text().splitlines() if ln.strip()
+             and not ln.startswith("#")]
+    nel, ncoef = int(words[0][0]), int(words[0][1])
+    vals, i = [], 1
+    for _ in range(nel):
+        i += 1
+        vals += [float(w[0]) for w in words[i:i + ncoef]]
+        i += ncoef
+    return np.array(vals)
+

@@ -1,0 +1,64 @@
+"""`hpglass potential fit|validate` on data labelled by a known SNAP: the fit must reproduce it."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from _lammps_available import needs_lammps
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import read
+from typer.testing import CliRunner
+
+from hpglass.cli.main import app
+from hpglass.potential import dataset as ds
+from hpglass.potential.lammps_potential import load_potential
+from hpglass.potential.snap import SnapFit, SnapSpec, design_matrix, write_snap_potential
+
+pytestmark = needs_lammps
+FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+
+
+def _data(tmp_path):
+    spec = SnapSpec(twojmax=2, dispersion=None)
+    configs = read(FRAMES / "P_0GPa.extxyz", index=":6") + read(FRAMES / "P_40GPa.extxyz", index=":6")
+    for i, a in enumerate(configs):
+        a.calc = None
+        a.rattle(0.04, seed=i)
+        ds._tag(a, "frames" if i % 2 else "crystal")
+    design = design_matrix(configs, spec)
+    coef = np.random.default_rng(1).normal(size=design.A.shape[1]) * 0.02
+    coef[0], coef[1 + spec.n_per_type] = -3.0, -2.5
+    truth = write_snap_potential(tmp_path / "truth", SnapFit(spec, coef, {}, 0.0, {}))
+    calc = load_potential(truth).calculator()
+    out = []
+    for a in configs:
+        a.calc = calc
+        e, f, s = a.get_potential_energy(), a.get_forces(), a.get_stress()
+        a.calc = SinglePointCalculator(a, energy=e, forces=f, stress=s)
+        a.info["teacher"] = "known-snap"
+        out.append(a)
+    return ds.write_dataset(tmp_path / "data.extxyz", out, {"teacher": "known-snap"})
+
+
+def test_fit_and_validate_reproduce_a_known_snap(tmp_path):
+    data = _data(tmp_path)
+    r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "pot"), "--twojmax", "2",
+                                 "--alpha", "1e-12", "--test-fraction", "0.25", "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res["n_test"] == 4 and res["passed"]  # 25 % of each source of 6, rounded
+    assert res["test"]["overall"]["force_eV_A"] < 1e-4 and res["test"]["overall"]["pressure_GPa"] < 1e-3
+    meta = json.loads((tmp_path / "pot/potential.json").read_text())
+    assert meta["data"]["sha256"] and meta["teacher"]["teacher"] == "known-snap"
+    r = CliRunner().invoke(app, ["potential", "validate", str(tmp_path / "pot"), str(data), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["overall"]["force_eV_A"] < 1e-4
+
+
+def test_fit_refuses_unlabelled_data(tmp_path):
+    from ase.io import write
+
+    write(tmp_path / "bare.extxyz", read(FRAMES / "P_0GPa.extxyz", index=0))
+    r = CliRunner().invoke(app, ["potential", "fit", str(tmp_path / "bare.extxyz"), "--out", str(tmp_path / "p")])
+    assert r.exit_code == 2
+    assert "no energy/forces/stress" in r.output
