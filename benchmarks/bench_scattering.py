@@ -8,8 +8,19 @@
 pressure series (true densities 4.9 → 6.5 g/cm³), each refined. Wall times (median of repeats), the ratio
 glassure/hpglass, and the accuracy of the refined densities against the known truth.
 
+(d) The real measured files of ../shared/data/xrd/glassure (when present) whose q range reaches q_max, at
+q_max 12 and 16 Å⁻¹: hpglass's ``process`` with its defaults (density and, with a background file, its scale
+refined; no start density) against glassure's ``optimize_density`` + ``calculate_pdf`` on the same q range and
+r_cutoff, set up exactly as benchmarks/bench_real_files.py does. hpglass's call holds several refinements (the
+result and the refits at other settings behind its systematic error, ``n_refinements``) plus the peak fits; the
+table gives both the whole call and the time per refinement (call / n_refinements; glassure: 1 per call).
+The two tools run interleaved, alternating which goes first; best CPU time (time.process_time) and wall time of
+the repeats; memory = the peak RSS growth of one call (Linux: /proc/self/clear_refs resets the high-water mark,
+after malloc_trim; VmHWM − VmRSS before the call; includes glassure's Rust allocations).
+
 Both run on one thread: OMP/OpenBLAS/MKL thread counts are set to 1 here, before numpy is imported, and
-glassure's single-pattern API runs its native engine on one thread.
+glassure's single-pattern API runs its native engine on one thread (checked: the largest CPU/wall ratio of any
+call is printed, 1.00 = one thread).
 """
 
 from __future__ import annotations
@@ -22,8 +33,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -82,7 +91,8 @@ background scale {START_BKG} for every refinement (in (c) each pattern starts th
 - **hpglass** {hpglass.__version__}: `process(sample, bkg, make_config(...))` with `normalization="krogh-moe"`,
   `extrapolation="linear"`, `r_cutoff={R_CUTOFF}`, `iterations={ITERATIONS}`; in (b)/(c) `refine_density=True,
   refine_bkg=True` (α free with ρ and the scale, Lorch-windowed χ² of ΔF(r) on 0–r_cutoff after one Eggert
-  iteration, bounded TRF least squares, plus two refits at r_cutoff × 0.9/1.1 for the systematic error).
+  iteration, bounded TRF least squares, plus three refits for the systematic error — r_cutoff × 0.85 and × 1.1,
+  q_max × 0.85 — so 4 refinements per call).
   `process` also returns F(r), RDF, q1 and FSDP peak fits, r1 and the coordination number; those are in its time.
 - **glassure** {glassure.__version__} (backend `{glassure.get_backend()}`): `calculate_pdf` with
   `IntNormalization()` (its default attenuation exp(−0.001 q²)), `ExtrapolationConfig(method=LINEAR, s0=−1/24)`,
@@ -167,7 +177,8 @@ def bench_single(repeats: int) -> list[dict]:
 
     def acc(q, sq, gr):
         s = np.interp(sample.x, q, sq)
-        return (float(np.sqrt(np.mean((s - truth) ** 2))), float(np.sqrt(np.mean((np.interp(r, *gr) - g_true)[rm] ** 2))))
+        return (float(np.sqrt(np.mean((s - truth) ** 2))),
+                float(np.sqrt(np.mean((np.interp(r, *gr) - g_true)[rm] ** 2))))
 
     rows = []
     med, best, res = timed(lambda: process(sample, bkg, hp_config(DENSITY, refine=False)), repeats)
@@ -219,6 +230,107 @@ def bench_series(n: int) -> list[dict]:
                      "max_abs": float(np.max(np.abs(err))), "bias": float(np.mean(err)),
                      "bkg_mean_abs": float(np.mean(np.abs(errb))), "bkg_max_abs": float(np.max(np.abs(errb)))})
     return rows
+
+
+def _status_kb(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def peak_mib(fn) -> float | None:
+    """Peak RSS growth (MiB) of one call of ``fn`` (docstring (d)); None where Linux cannot say."""
+    import ctypes
+
+    if not Path("/proc/self/clear_refs").exists():
+        return None
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+    Path("/proc/self/clear_refs").write_text("5")
+    base = _status_kb("VmRSS")
+    fn()
+    return (_status_kb("VmHWM") - base) / 1024
+
+
+def clock(fn):
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.process_time() - c, time.perf_counter() - w, out
+
+
+REAL_Q_MAX = (12.0, 16.0)
+
+
+def bench_real(repeats: int) -> tuple[list[dict], list[str]]:
+    """(d): each real file at q_max 12 and 16 Å⁻¹ that its data reach, hpglass vs glassure (docstring)."""
+    import dataclasses
+
+    import bench_real_files as brf
+    from glassure.calc import calculate_pdf
+    from glassure.optimization import optimize_density
+
+    from hpglass.io import read_pattern
+
+    base_dir = brf.DEFAULT_DATA / brf.SUBDIR
+    if not base_dir.exists():
+        return [], [f"{base_dir} is absent: (d) skipped"]
+    rows, skipped = [], []
+    for case in brf.cases():
+        if case.skip or case.q_max is not None:
+            continue
+        sample = read_pattern(base_dir / case.sample, wavelength=case.wavelength)
+        bkg = read_pattern(base_dir / case.bkg, wavelength=case.wavelength) if case.bkg else None
+        sample_q = sample.to_q(case.wavelength)
+        bkg_q = bkg.to_q(case.wavelength) if bkg is not None else None
+        short = [qm for qm in REAL_Q_MAX if sample_q.x[-1] < qm]
+        if short:
+            skipped.append(f"{case.label} at q_max {' and '.join(f'{q:g}' for q in short)} (data end at "
+                           f"{sample_q.x[-1]:.2f} Å⁻¹)")
+        for qm in REAL_Q_MAX:
+            if qm in short:
+                continue
+            c = dataclasses.replace(case, label=f"{case.label}", q_max=qm)
+            cfg = make_config(composition=c.composition, wavelength=c.wavelength, refine_density=True,
+                              refine_bkg=bkg is not None, q_max=qm)
+            try:
+                res = process(sample, bkg, cfg)
+            except Exception as exc:  # noqa: BLE001 - a failing file is a table row, the run goes on
+                skipped.append(f"{c.label} at q_max {qm:g}: hpglass failed: {brf.one_line(exc)}")
+                continue
+            q_lo, q_hi, r_cut = float(res.q[0]), float(res.q[-1]), float(res.r_cutoff)
+            window = brf.BKG_WINDOWS[0][1]
+
+            def hp(sample=sample, bkg=bkg, cfg=cfg):
+                return process(sample, bkg, cfg)
+
+            def gl(c=c, sample_q=sample_q, bkg_q=bkg_q, q_lo=q_lo, q_hi=q_hi, r_cut=r_cut, cfg=cfg, window=window):
+                dc, cc = brf.glassure_configs(c, sample_q, bkg_q, q_lo, q_hi, r_cut, c.gl_start, cfg.bkg_scale, cfg)
+                dens, _, scale, _ = optimize_density(dc, cc, method="fr", vary_bkg_scaling=bkg_q is not None,
+                                                     bkg_limits=window)
+                dc, cc = brf.glassure_configs(c, sample_q, bkg_q, q_lo, q_hi, r_cut, dens, scale, cfg)
+                return dens, calculate_pdf(dc, cc)
+
+            tools = [("hpglass", hp), ("glassure", gl)]
+            outs = {t: fn() for t, fn in tools}  # warm-up
+            best = {t: [np.inf, np.inf, 0.0] for t, _ in tools}
+            for k in range(repeats):
+                for t, fn in tools if k % 2 == 0 else tools[::-1]:
+                    cpu, wall, outs[t] = clock(fn)
+                    b = best[t]
+                    b[0], b[1], b[2] = min(b[0], cpu), min(b[1], wall), max(b[2], cpu / wall if wall > 0 else 0.0)
+            n_ref = int(outs["hpglass"].fit.n_refinements) if outs["hpglass"].fit is not None else 1
+            notes = (outs["hpglass"].metrics.get("metric_notes") or {})
+            rows.append({"file": c.label, "q_max": qm, "q_range": (q_lo, q_hi), "r_cutoff": r_cut,
+                         "hp": best["hpglass"], "gl": best["glassure"], "n_ref": n_ref,
+                         "hp_density": outs["hpglass"].density_g_cm3, "gl_density": float(outs["glassure"][0]),
+                         "mem_hp": peak_mib(hp), "mem_gl": peak_mib(gl),
+                         "failed_metrics": ", ".join(sorted(notes)) or "—"})
+            print(f"  (d) {c.label}, q_max {qm:g}: hpglass {best['hpglass'][0]:.3f} s CPU ({n_ref} refinements), "
+                  f"glassure {best['glassure'][0]:.3f} s", flush=True)
+    return rows, skipped
 
 
 # ---- report ---------------------------------------------------------------------------------------------------
@@ -278,6 +390,36 @@ def render(a, b, c, args, wall_total) -> str:
     return "\n".join(lines)
 
 
+def render_real(rows: list[dict], skipped: list[str], repeats: int) -> str:
+    fmt_mem = lambda v: "—" if v is None else f"{v:.0f}"  # noqa: E731
+    lines = [
+        f"**(d) real files of ../shared/data/xrd/glassure at q_max {' and '.join(f'{q:g}' for q in REAL_Q_MAX)} "
+        f"Å⁻¹** (interleaved, best of {repeats} after a warm-up; CPU = time.process_time; per refinement = call / "
+        "refinements in the call, glassure 1; memory = peak RSS growth of one call).",
+        "",
+        "| file | q_max | q range, r_cutoff | hpglass call CPU s (refinements) | per refinement | glassure call CPU s "
+        "| **ratio per refinement** | ratio per call (CPU, wall) | max CPU/wall (hp, gl) | peak MiB (hp, gl) | "
+        "ρ hpglass, glassure (g/cm³) | hpglass metrics not determined |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        h, g = r["hp"], r["gl"]
+        per = h[0] / r["n_ref"]
+        lines.append(
+            f"| {r['file']} | {r['q_max']:g} | {r['q_range'][0]:.2f}–{r['q_range'][1]:.2f} Å⁻¹, {r['r_cutoff']:.2f} Å "
+            f"| {h[0]:.3f} ({r['n_ref']}) | {per:.3f} | {g[0]:.3f} | **{per / g[0]:.2f}** | {h[0] / g[0]:.2f}, "
+            f"{h[1] / g[1]:.2f} | {h[2]:.2f}, {g[2]:.2f} | {fmt_mem(r['mem_hp'])}, {fmt_mem(r['mem_gl'])} | "
+            f"{r['hp_density']:.3f}, {r['gl_density']:.3f} | {r['failed_metrics']} |")
+    if rows:
+        worst = max(rows, key=lambda r: r["hp"][0] / r["n_ref"] / r["gl"][0])
+        lines += ["", f"Largest ratio per refinement: **{worst['hp'][0] / worst['n_ref'] / worst['gl'][0]:.2f}** "
+                  f"({worst['file']}, q_max {worst['q_max']:g}); per whole call: **"
+                  f"{max(r['hp'][0] / r['gl'][0] for r in rows):.2f}**."]
+    if skipped:
+        lines += ["", "Not in the table: " + "; ".join(skipped) + "."]
+    return "\n".join(lines)
+
+
 def update_readme(block: str) -> None:
     replace_block(README, BEGIN, END, block)
 
@@ -296,8 +438,13 @@ def main(argv: list[str] | None = None) -> int:
     a = bench_single(args.repeats)
     b = bench_refine(args.refine_repeats)
     c = bench_series(args.series)
+    real_repeats = 2 if args.quick else 5
+    d, skipped = bench_real(real_repeats)
+    load = os.getloadavg()
     block = "### Settings (both tools)\n\n" + settings_text() + "\n\n### Results\n\n" + render(
-        a, b, c, args, time.perf_counter() - t0)
+        a, b, c, args, time.perf_counter() - t0) + "\n\n" + render_real(d, skipped, real_repeats) + (
+        f"\n\nLoad average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on 2 cores shared "
+        "with other jobs: absolute times are noisy; the ratios are measured interleaved in one process.")
     print(block)
     if args.update_readme:
         update_readme(block)

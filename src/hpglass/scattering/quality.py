@@ -23,7 +23,7 @@ Checks and why their limits:
 * ``q1_at_window_edge`` / ``fsdp_at_window_edge`` / ``r1_at_window_edge``: a peak within 3 % of the width of its
   search window from an edge is the edge, not a peak.
 * ``q1_determined`` / ``r1_determined`` / ``cn_determined``: the metric's fit converged (a peak fit is bounded
-  to 100 evaluations per parameter and fails rather than running on).
+  to 20 evaluations per parameter and fails rather than running on).
 * ``coordination_plausible``: 0.5 ≤ CN ≤ 16 (X-ray-weighted totals: ≈ 1.2 for the Si–O shell of Mg2SiO4, 12–14
   for close packing; MAX 16 allows bcc-like 8 + 6).
 """

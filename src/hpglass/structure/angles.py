@@ -28,22 +28,23 @@ the triangular (60°) motifs that appear in a-Sb₂Se₃ from ~16 GPa (Zhang et 
 around 60°: wide enough to catch thermally broadened triangles (their angle spread at 300 K is a few degrees)
 and narrow enough to stay clear of the ~90° octahedral peak's low tail.
 
-The computation is vectorised: all bond pairs of all centres are made at once from the neighbour list's CSR layout
-(``first``), in chunks of at most ~2 million pairs to bound memory; no Python loop runs over atoms.
+The computation is one compiled pass (numba) over the bond pairs of every centre of the neighbour list's CSR
+layout (``first``); without numba it is vectorised, all bond pairs made at once in chunks of at most ~2 million
+pairs to bound memory; no Python loop runs over atoms either way.
 Checked bin by bin against OVITO's CreateBondsModifier + BondAngleDistributionModifier (tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
 
 from ..errors import InputError
-from .bonds import species_codes
-from .neighbors import NeighbourList
+from .bonds import _check_cutoff, bonded, cutoff_table
+from .neighbors import HAVE_NUMBA, NeighbourList, check_frame, half_pairs, njit, species_codes
 
 __all__ = ["AngleResult", "bond_angle_distribution", "bond_pairs", "json_safe", "pair_angles"]
 
@@ -218,24 +219,104 @@ class AngleResult:
         return ax
 
 
+@njit
+def _angle_kernel(first, D, codes, cj, tri_index, nparts, bins, width, lo, hi):
+    """(hist, near, Σθ, n) over every pair of bonds of every centre, one compiled pass (the formulas of
+    :func:`pair_angles`; partial index tri_index[centre species, end species, end species])."""
+    hist = np.zeros(nparts * bins, np.int64)
+    near = np.zeros(nparts, np.int64)
+    total = 0.0
+    count = 0
+    to_deg = 180.0 / np.pi
+    for c in range(first.shape[0] - 1):
+        tc = codes[c]
+        for a in range(first[c], first[c + 1]):
+            u0, u1, u2 = D[a, 0], D[a, 1], D[a, 2]
+            for b in range(a + 1, first[c + 1]):
+                v0, v1, v2 = D[b, 0], D[b, 1], D[b, 2]
+                x0 = u1 * v2 - u2 * v1
+                x1 = u2 * v0 - u0 * v2
+                x2 = u0 * v1 - u1 * v0
+                theta = np.arctan2(np.sqrt(x0 * x0 + x1 * x1 + x2 * x2), u0 * v0 + u1 * v1 + u2 * v2) * to_deg
+                k = min(int(theta / width), bins - 1)
+                part = tri_index[tc, cj[a], cj[b]]
+                hist[part * bins + k] += 1
+                if lo <= theta <= hi:
+                    near[part] += 1
+                total += theta
+                count += 1
+    return hist, near, total, count
+
+
+@njit
+def _group_bonds(pa, pb, pe, k, types):
+    """(first, D, end types) of the k bonds (pa, pb, vector pe from pa to pb) grouped by centre row (CSR), both
+    directions of each bond."""
+    n = types.shape[0]
+    first = np.zeros(n + 1, np.int64)
+    for q in range(k):
+        first[pa[q] + 1] += 1
+        first[pb[q] + 1] += 1
+    for c in range(n):
+        first[c + 1] += first[c]
+    fill = first[:n].copy()
+    D = np.empty((2 * k, 3), np.float64)
+    ends = np.empty(2 * k, np.intp)
+    for q in range(k):
+        a, b = pa[q], pb[q]
+        r = fill[a]
+        fill[a] += 1
+        D[r, 0], D[r, 1], D[r, 2] = pe[q, 0], pe[q, 1], pe[q, 2]
+        ends[r] = types[b]
+        r = fill[b]
+        fill[b] += 1
+        D[r, 0], D[r, 1], D[r, 2] = -pe[q, 0], -pe[q, 1], -pe[q, 2]
+        ends[r] = types[a]
+    return first, D, ends
+
+
+def _angle_numpy(nl_bonds, D, codes, cj, by, tri_index, nparts, bins, width, lo, hi):
+    """The same sums as :func:`_angle_kernel`, vectorised in chunks of bond pairs (without numba)."""
+    hist = np.zeros(nparts * bins, dtype=np.int64)
+    near = np.zeros(nparts, dtype=np.int64)
+    total_angle = 0.0
+    n_angles = 0
+    ci = codes[nl_bonds.i]
+    for a, b in bond_pairs(nl_bonds.first):
+        theta = pair_angles(D, a, b)
+        k = np.minimum((theta / width).astype(np.intp), bins - 1)
+        part = ci[a] if by == "centre" else tri_index[ci[a], cj[a], cj[b]]
+        hist += np.bincount(part * bins + k, minlength=nparts * bins)
+        in_win = (theta >= lo) & (theta <= hi)
+        near += np.bincount(part[in_win], minlength=nparts)
+        total_angle += float(theta.sum())
+        n_angles += len(theta)
+    return hist, near, total_angle, n_angles
+
+
 def _nan_if_zero(num: float, den: float) -> float:
     return float(num / den) if den else float("nan")
 
 
-def bond_angle_distribution(atoms, nl_bonds: NeighbourList, bins: int = 180, by: str = "centre",
-                            near_60: tuple[float, float] = NEAR_60) -> AngleResult:
+def bond_angle_distribution(atoms, nl_bonds: NeighbourList | Mapping[str, float] | float, bins: int = 180,
+                            by: str = "centre", near_60: tuple[float, float] = NEAR_60) -> AngleResult:
     """Distribution of the bond angles θ_jik at every centre i (formulas in the module docstring).
 
     Parameters
     ----------
     atoms : the ase.Atoms frame (species from its chemical symbols).
     nl_bonds : the bonds, a :class:`NeighbourList` (usually :func:`~hpglass.structure.bonds.bonded`); every pair
-        in it counts as a bond.
+        in it counts as a bond. Or the bond cutoffs as :func:`~hpglass.structure.bonds.bonded` takes them (one
+        number or ``{"A-B": r_c}``): the bonds are then found and their angles binned in one compiled pass over the
+        cell list, without building a bond list (numba; without it: ``bonded(atoms, None, cutoffs)``) — the same
+        angles.
     bins : number of equal bins on [0°, 180°].
     by : ``"centre"`` (partials per centre species) or ``"triplet"`` (per species triplet, centre in the middle).
     near_60 : the window (deg, inclusive) of ``fraction_near_60``.
     """
-    if len(atoms) != nl_bonds.n_atoms:
+    if not isinstance(nl_bonds, NeighbourList) and not HAVE_NUMBA:
+        nl_bonds = bonded(atoms, None, nl_bonds)
+    if isinstance(nl_bonds, NeighbourList) and len(atoms) != nl_bonds.n_atoms:
         raise InputError(f"bond list is for {nl_bonds.n_atoms} atoms, the frame has {len(atoms)}", field="nl_bonds")
     if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
         raise InputError(f"bins must be a positive integer, got {bins!r}", field="bins")
@@ -263,22 +344,29 @@ def bond_angle_distribution(atoms, nl_bonds: NeighbourList, bins: int = 180, by:
                     k += 1
     nparts = len(keys)
 
-    hist = np.zeros(nparts * bins, dtype=np.int64)
-    near = np.zeros(nparts, dtype=np.int64)
-    total_angle = 0.0
-    n_angles = 0
-    D = np.asarray(nl_bonds.D, dtype=float)
-    ci = codes[nl_bonds.i]
-    cj = codes[nl_bonds.j]
-    for a, b in bond_pairs(nl_bonds.first):
-        theta = pair_angles(D, a, b)
-        k = np.minimum((theta / width).astype(np.intp), bins - 1)
-        part = ci[a] if by == "centre" else tri_index[ci[a], cj[a], cj[b]]
-        hist += np.bincount(part * bins + k, minlength=nparts * bins)
-        in_win = (theta >= lo) & (theta <= hi)
-        near += np.bincount(part[in_win], minlength=nparts)
-        total_angle += float(theta.sum())
-        n_angles += len(theta)
+    if isinstance(nl_bonds, NeighbourList):
+        D = np.ascontiguousarray(nl_bonds.D, dtype=float)
+        first = np.asarray(nl_bonds.first, dtype=np.int64)
+        centre_codes, cj = codes, codes[nl_bonds.j]
+        cutoff, n_bonds = nl_bonds.cutoff, int(len(nl_bonds.i) // 2)
+    else:  # cutoffs: bonds found on the cell grid and grouped by centre (grid rows), never sorted or stored
+        check_frame(atoms)
+        if isinstance(nl_bonds, Mapping):
+            _, _, table, cutoff = cutoff_table(atoms, nl_bonds)
+        else:
+            cutoff = _check_cutoff(nl_bonds, None, "cutoffs")
+            table = np.full((ns, ns), cutoff)
+        g, pa, pb, _, pe, _, n_bonds = half_pairs(atoms, cutoff, codes, table)
+        centre_codes = np.ascontiguousarray(codes[g.order])
+        first, D, cj = _group_bonds(pa, pb, pe, n_bonds, centre_codes)
+    if HAVE_NUMBA:
+        if by == "centre":
+            tri_index = np.arange(ns, dtype=np.intp)[:, None, None] + np.zeros((1, ns, ns), dtype=np.intp)
+        hist, near, total_angle, n_angles = _angle_kernel(first, D, centre_codes, cj, tri_index, nparts, bins, width,
+                                                          lo, hi)
+    else:
+        hist, near, total_angle, n_angles = _angle_numpy(nl_bonds, D, codes, cj, by, tri_index if by != "centre"
+                                                         else None, nparts, bins, width, lo, hi)
 
     hist = hist.reshape(nparts, bins)
     counts = hist.sum(axis=0)
@@ -289,11 +377,10 @@ def bond_angle_distribution(atoms, nl_bonds: NeighbourList, bins: int = 180, by:
         arr.setflags(write=False)
     return AngleResult(
         edges=edges, counts=counts, density=density, partials=partials, by=by,
-        n_angles=int(n_angles), n_centres=int(np.count_nonzero(np.diff(nl_bonds.first) >= 2)),
+        n_angles=int(n_angles), n_centres=int(np.count_nonzero(np.diff(first) >= 2)),
         n_atoms=len(atoms),
         fraction_near_60=_nan_if_zero(near.sum(), n_angles), near_60=(lo, hi),
         mean_angle=_nan_if_zero(total_angle, n_angles),
         partial_near_60={key: _nan_if_zero(near[n], hist[n].sum()) for n, key in enumerate(keys)},
-        meta={"bins": bins, "by": by, "bond_cutoff_A": nl_bonds.cutoff, "species": species,
-              "n_bonds": int(len(nl_bonds.i) // 2)},
+        meta={"bins": bins, "by": by, "bond_cutoff_A": float(cutoff), "species": species, "n_bonds": int(n_bonds)},
     )

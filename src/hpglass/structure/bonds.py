@@ -24,16 +24,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import InputError
-from .neighbors import NeighbourList
+from .neighbors import HAVE_NUMBA, NeighbourList, pairs_within, species_codes
 
-__all__ = ["bonded", "pair_key", "parse_pair", "species_codes"]
-
-
-def species_codes(atoms) -> tuple[list[str], np.ndarray]:
-    """(species, codes): the sorted distinct chemical symbols of a frame and each atom's index into them."""
-    symbols = np.asarray(atoms.get_chemical_symbols())
-    species, codes = np.unique(symbols, return_inverse=True)
-    return [str(s) for s in species], codes.astype(np.intp)
+__all__ = ["bonded", "cutoff_table", "pair_key", "parse_pair", "species_codes"]
 
 
 def parse_pair(key: str, field: str = "cutoffs") -> tuple[str, str]:
@@ -53,43 +46,25 @@ def pair_key(a: str, b: str) -> str:
     return f"{x}-{y}"
 
 
-def _check_cutoff(value, nl: NeighbourList, field: str) -> float:
+def _check_cutoff(value, nl: NeighbourList | None, field: str) -> float:
     try:
         rc = float(value)
     except (TypeError, ValueError):
         raise InputError(f"cutoff must be a number (Å), got {value!r}", field=field) from None
     if not (math.isfinite(rc) and rc > 0):
         raise InputError(f"cutoff must be a positive number of Å, got {value!r}", field=field)
-    if rc > nl.cutoff + 1e-12:
+    if nl is not None and rc > nl.cutoff + 1e-12:
         raise InputError(f"cutoff {rc:g} Å exceeds the neighbour list's {nl.cutoff:g} Å; build the list with a "
                          "larger cutoff", field=field)
     return rc
 
 
-def bonded(atoms, nl: NeighbourList, cutoffs: Mapping[str, float] | float) -> NeighbourList:
-    """The bonds of a frame: pairs of ``nl`` with d_ij < r_c(species_i, species_j).
-
-    Parameters
-    ----------
-    atoms : the ase.Atoms frame ``nl`` was built on (its chemical symbols give the species).
-    nl : :class:`NeighbourList` of the frame, built with a cutoff ≥ every bond cutoff.
-    cutoffs : one cutoff (Å) for every pair, or ``{"A-B": r_c}`` per species pair (keys in either order). Pairs
-        not named are not bonded. A key naming a species absent from the frame, a malformed key, the same pair
-        given twice with different values, or a cutoff above ``nl.cutoff`` raise :class:`InputError`
-        (field ``cutoffs[A-B]``).
-
-    Returns
-    -------
-    NeighbourList holding only the bonds (its ``cutoff`` is the largest bond cutoff).
-    """
-    if len(atoms) != nl.n_atoms:
-        raise InputError(f"neighbour list is for {nl.n_atoms} atoms, the frame has {len(atoms)}", field="nl")
-    if not isinstance(cutoffs, Mapping):
-        rc = _check_cutoff(cutoffs, nl, "cutoffs")
-        return nl.within(rc)
+def cutoff_table(atoms, cutoffs: Mapping[str, float], nl: NeighbourList | None = None
+                 ) -> tuple[list[str], np.ndarray, np.ndarray, float]:
+    """(species, codes, table, largest): the checked per-pair cutoffs of :func:`bonded` as a symmetric (ns, ns)
+    array over the frame's species (−inf for pairs not named: never bonded) and the largest of them."""
     if not cutoffs:
         raise InputError("no bond cutoffs given", field="cutoffs")
-
     species, codes = species_codes(atoms)
     index = {s: k for k, s in enumerate(species)}
     table = np.full((len(species), len(species)), -np.inf)
@@ -108,6 +83,36 @@ def bonded(atoms, nl: NeighbourList, cutoffs: Mapping[str, float] | float) -> Ne
                              f"{key!r}: {rc:g} Å)", field=fld)
         seen[(a, b)] = (key, rc)
         table[index[a], index[b]] = table[index[b], index[a]] = rc
+    return species, codes, table, float(max(rc for _, rc in seen.values()))
 
+
+def bonded(atoms, nl: NeighbourList | None, cutoffs: Mapping[str, float] | float) -> NeighbourList:
+    """The bonds of a frame: pairs of ``nl`` with d_ij < r_c(species_i, species_j).
+
+    Parameters
+    ----------
+    atoms : the ase.Atoms frame ``nl`` was built on (its chemical symbols give the species).
+    nl : :class:`NeighbourList` of the frame, built with a cutoff ≥ every bond cutoff; None: the bonds are searched
+        directly from the positions (the compiled cell list with the per-pair cutoffs, when numba is installed;
+        else a list to the largest cutoff, then selected) — the same pairs.
+    cutoffs : one cutoff (Å) for every pair, or ``{"A-B": r_c}`` per species pair (keys in either order). Pairs
+        not named are not bonded. A key naming a species absent from the frame, a malformed key, the same pair
+        given twice with different values, or a cutoff above ``nl.cutoff`` raise :class:`InputError`
+        (field ``cutoffs[A-B]``).
+
+    Returns
+    -------
+    NeighbourList holding only the bonds (its ``cutoff`` is the largest bond cutoff).
+    """
+    if nl is not None and len(atoms) != nl.n_atoms:
+        raise InputError(f"neighbour list is for {nl.n_atoms} atoms, the frame has {len(atoms)}", field="nl")
+    if not isinstance(cutoffs, Mapping):
+        rc = _check_cutoff(cutoffs, nl, "cutoffs")
+        return NeighbourList.build(atoms, rc) if nl is None else nl.within(rc)
+    _, codes, table, largest = cutoff_table(atoms, cutoffs, nl)
+    if nl is None:
+        if HAVE_NUMBA:
+            return pairs_within(atoms, codes, table)
+        nl = NeighbourList.build(atoms, largest)
     mask = nl.d < table[codes[nl.i], codes[nl.j]]
-    return nl.select(mask, cutoff=float(max(rc for _, rc in seen.values())))
+    return nl.select(mask, cutoff=largest)

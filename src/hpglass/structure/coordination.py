@@ -55,7 +55,8 @@ import numpy as np
 
 from ..errors import InputError
 from .frames import FrameAverage
-from .neighbors import NeighbourList, check_frame
+from .neighbors import HAVE_NUMBA, NeighbourList, cell_grid, check_frame, njit, species_codes
+from .neighbors import wrap_index as _wrap
 from .pair import PairDistribution, pair_key, parse_pair, species_of
 
 __all__ = ["COVALENT_FACTOR", "CUTOFF_RULES", "EMPTY_SHELL", "PLAUSIBLE_BOND_FACTOR", "BondCutoffs",
@@ -364,7 +365,9 @@ def coordination(atoms, cutoffs: Mapping[str, float] | Sequence[str] | None = No
     "auto", the first minimum of g_ab from ``pair`` — or, when ``pair`` is None, from this frame's own pair
     distribution (to half the smallest cell height, 0.01 Å bins) — where it is a plausible bond length, else
     1.2 × the sum of the covalent radii; the result's ``warnings`` and ``cutoff_source`` say which. ``nl`` is the
-    frame's shared neighbour list (its cutoff must reach the largest pair cutoff); without it one is built.
+    frame's shared neighbour list (its cutoff must reach the largest pair cutoff); without it the bonds are counted
+    directly on the compiled cell grid (numba; every pair met once and counted for both atoms, no list stored), or
+    from a list built to the largest cutoff without numba — the same counts.
     """
     check_frame(atoms)
     species = species_of(atoms)
@@ -381,33 +384,72 @@ def coordination(atoms, cutoffs: Mapping[str, float] | Sequence[str] | None = No
     chosen = resolve_cutoffs(species, given, pair, rule=rule)
     cut, src = chosen.cutoffs, chosen.source
     r_big = max(cut.values())
-    if nl is None:
-        nl = NeighbourList.build(atoms, r_big)
-    elif nl.cutoff < r_big - 1e-12:
+    if nl is not None and nl.cutoff < r_big - 1e-12:
         raise InputError(f"the neighbour list reaches {nl.cutoff} Å, the largest cutoff is {r_big} Å", field="cutoff")
-    elif nl.n_atoms != len(atoms):
+    if nl is not None and nl.n_atoms != len(atoms):
         raise InputError("the neighbour list belongs to another frame (atom counts differ)", field="nl")
     lookup = {s: k for k, s in enumerate(species)}
-    t = np.fromiter((lookup[s] for s in atoms.get_chemical_symbols()), dtype=np.int64, count=len(atoms))
+    t = species_codes(atoms)[1].astype(np.int64)
     ns = len(species)
     rc = np.zeros((ns, ns))
     for key, value in cut.items():
         a, b = parse_pair(key)
         rc[lookup[a], lookup[b]] = rc[lookup[b], lookup[a]] = value
-    ti, tj = t[nl.i], t[nl.j]
-    bond = nl.d < rc[ti, tj]
-    per_atom = np.bincount(nl.i[bond] * ns + tj[bond], minlength=len(atoms) * ns).reshape(len(atoms), ns)
+    if nl is None and HAVE_NUMBA:
+        # no list to keep: count the bonds on the cell grid in one compiled pass, each pair met once
+        g = cell_grid(atoms, r_big)
+        per_atom = _bond_counts(g.pos, g.order, t[g.order], ns, rc, g.start, g.bins, g.n, g.offsets, g.cell, r_big)
+    else:
+        if nl is None:
+            nl = NeighbourList.build(atoms, r_big)
+        ti, tj = t[nl.i], t[nl.j]
+        bond = nl.d < rc[ti, tj]
+        per_atom = np.bincount(nl.i[bond] * ns + tj[bond], minlength=len(atoms) * ns).reshape(len(atoms), ns)
     return CoordinationResult(species=species, cutoffs=cut, cutoff_source=src, types=t, per_atom=per_atom,
                               warnings=chosen.warnings,
                               meta={"source": atoms.info.get("source"), "frame": atoms.info.get("frame_label"),
                                     "cutoff_rule": rule})
 
 
+@njit
+def _bond_counts(pos, order, types, ns, rc, start, bins, n, offsets, cell, r_big):
+    """Per-atom neighbours of each species, d < rc[type_a, type_b], every pair and image met once on the half
+    shell of the cell grid (:class:`~hpglass.structure.neighbors.CellGrid`) and counted for both atoms."""
+    out = np.zeros((pos.shape[0], ns), np.int64)
+    rc2 = r_big * r_big
+    for ra in range(pos.shape[0]):
+        x0, x1, x2 = pos[ra, 0], pos[ra, 1], pos[ra, 2]
+        ta = types[ra]
+        ia = order[ra]
+        for q in range(offsets.shape[0]):
+            c0, w0 = _wrap(bins[ra, 0] + offsets[q, 0], n[0])
+            c1, w1 = _wrap(bins[ra, 1] + offsets[q, 1], n[1])
+            c2, w2 = _wrap(bins[ra, 2] + offsets[q, 2], n[2])
+            s0 = w0 * cell[0, 0] + w1 * cell[1, 0] + w2 * cell[2, 0] - x0
+            s1 = w0 * cell[0, 1] + w1 * cell[1, 1] + w2 * cell[2, 1] - x1
+            s2 = w0 * cell[0, 2] + w1 * cell[1, 2] + w2 * cell[2, 2] - x2
+            c = (c0 * n[1] + c1) * n[2] + c2
+            lo = start[c]
+            if offsets[q, 0] == 0 and offsets[q, 1] == 0 and offsets[q, 2] == 0:
+                lo = ra + 1
+            for rb in range(lo, start[c + 1]):
+                e0 = pos[rb, 0] + s0
+                e1 = pos[rb, 1] + s1
+                e2 = pos[rb, 2] + s2
+                r2 = e0 * e0 + e1 * e1 + e2 * e2
+                if r2 < rc2:
+                    tb = types[rb]
+                    if np.sqrt(r2) < rc[ta, tb]:
+                        out[ia, tb] += 1
+                        out[order[rb], ta] += 1
+    return out
+
+
 def bond_mask(atoms, nl: NeighbourList, cutoffs: Mapping[str, float]) -> np.ndarray:
     """Boolean mask over ``nl``'s pairs: True where the pair is a bond by the per-pair cutoffs (for nl.select)."""
     species = species_of(atoms)
     lookup = {s: k for k, s in enumerate(species)}
-    t = np.fromiter((lookup[s] for s in atoms.get_chemical_symbols()), dtype=np.int64, count=len(atoms))
+    t = species_codes(atoms)[1]
     rc = np.zeros((len(species), len(species)))
     for key, value in parse_cutoffs(cutoffs).items():
         a, b = parse_pair(key, species)
