@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
 
-from ..demo_data import DEMO_TRANSPORT, DEMO_XRD, demo_folder, demo_truth_sq
-from ..io import atomic_path, atomic_write_text, read_pattern
 from ..precision import fmt_value, fmt_with
-from ..report.claims import claim_counts, headline
-from ..scattering.config import make_config
-from ..scattering.pipeline import ScatterResult, process
 from .common import dumps, echo_json, err_console, handle_errors, status
-from .scatter import write_outputs
+
+if TYPE_CHECKING:
+    from ..scattering.pipeline import ScatterResult
+
+# The demo's data, the diffraction chain and the report are imported inside the functions that use them: this
+# module is imported by every `hpglass` start-up (main.py registers the command), and demo_data pulls in
+# scattering → scipy.signal (≈ 1 s); see issue 14 (`transport sigma` on 70 000 rows in < 5 s, most of it start-up).
 
 
 def run_diffraction(out: Path) -> dict:
+    from ..demo_data import DEMO_XRD, demo_folder, demo_truth_sq
+    from ..io import read_pattern
+    from ..scattering.config import make_config
+    from ..scattering.pipeline import process
+    from .scatter import write_outputs
+
     p = DEMO_XRD
     folder = demo_folder()
     sample = read_pattern(folder / p["sample_file"])
@@ -48,6 +55,8 @@ def _save(fig, path: Path, title: str) -> Path:
     """Title, layout, atomic PNG write, close."""
     import matplotlib.pyplot as plt
 
+    from ..io import atomic_path
+
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -61,6 +70,8 @@ def _figure(result: ScatterResult, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ..demo_data import demo_truth_sq
 
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
     ax[0].plot(result.q, demo_truth_sq(result.q), color="0.6", lw=3, label="true S(q) (Percus–Yevick)")
@@ -80,6 +91,7 @@ def _figure(result: ScatterResult, path: Path) -> Path:
 
 def run_transport(out: Path) -> dict:
     """Tc of the two-transition curve, Hc2 from R(T) at seven fields, σ(P) regimes — on bundled SYNTHETIC files."""
+    from ..demo_data import DEMO_TRANSPORT, demo_folder
     from ..io import read_qd, read_rt_table, write_table
     from ..transport import conductivity_regimes, find_tc, fit_hc2, hc2_points_from_rt, split_sweeps
     from ..transport.synthetic import gl_hc2
@@ -153,6 +165,8 @@ def demo(
     """Run the bundled a-Sb2Se3 study (report.html, figures, tables, claims vs the paper) and the known-answer
     checks of each stream on its SYNTHETIC data (checks/)."""
     from ..errors import InputError
+    from ..io import atomic_write_text
+    from ..report.claims import claim_counts
     from ..study import bundled_study, load_study, run_study
 
     if out.exists() and not out.is_dir():
@@ -197,6 +211,8 @@ def _pct(value: float, truth: float, err: float | None) -> str:
 def summary_lines(summary: dict, out: Path) -> list[str]:
     """The terminal summary of a demo run (rich markup), every number by the one display rule of
     :mod:`hpglass.precision`: with its error where the result carries one (``fmt``), else ``fmt_value``."""
+    from ..report.claims import headline
+
     lines = []
     st = summary["study"]
     lines.append(f"[bold]hpglass demo[/bold] — the bundled study ({Path(st['study_file']).name}; SYNTHETIC and "

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ..errors import InputError
 from ..precision import fmt
-from ..io import atomic_write_text, integrate_image, read_pattern, write_table
-from ..scattering.config import make_config
-from ..scattering.pipeline import ScatterResult, process
 from .common import dumps, echo_json, handle_errors, status
+
+# the readers and the diffraction chain (scipy, xraylib, pyFAI) are imported where used: every `hpglass` start-up
+# imports this module to register the command (issue 14: start-up time)
+if TYPE_CHECKING:
+    from ..scattering.pipeline import ScatterResult
 
 IMAGE_SUFFIXES = {".tif", ".tiff", ".edf", ".cbf", ".h5", ".nxs", ".mccd", ".img", ".mar3450", ".npy"}
 
@@ -26,6 +27,8 @@ def load(path: Path, x_unit: str | None, wavelength: float | None, poni: Path | 
     ``pattern.meta["notes"]`` (with the transfer correction's, when the two transfer images are given:
     :func:`hpglass.io.images.integrate_image`).
     """
+    from ..io import integrate_image, read_pattern
+
     if (transfer_original is None) != (transfer_response is None):
         given, missing = (("--transfer-original", "--transfer-response") if transfer_response is None
                           else ("--transfer-response", "--transfer-original"))
@@ -48,6 +51,8 @@ def write_outputs(result: ScatterResult, out: Path, extra: dict | None = None) -
 
     ``extra`` (e.g. notes on the input files) is added to result.json next to ``result.to_dict()``.
     """
+    from ..io import atomic_write_text, write_table
+
     out.mkdir(parents=True, exist_ok=True)
     head = [f"hpglass scatter; composition {result.composition}; density {result.density_g_cm3:.4f} g/cm3; "
             f"number density {result.number_density:.6f} atoms/A^3", f"sources: {result.sources}",
@@ -115,6 +120,9 @@ def scatter(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Reduce a diffraction pattern of a glass or liquid to S(q), F(r), g(r) and its density."""
+    from ..scattering.config import make_config
+    from ..scattering.pipeline import process
+
     if bkg is None and refine_bkg:
         raise InputError("--refine-bkg needs a background pattern (--bkg)", field="refine_bkg")
     if bkg is None and bkg_scale is not None:

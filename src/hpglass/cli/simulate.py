@@ -378,6 +378,12 @@ def simulate(
     _run(config, pot, device, int(threads), metadata, out, resume=False, json_out=json_out)
 
 
+def _short(exc: BaseException, limit: int = 160) -> str:
+    """An exception's message on one short line (a JSON error can quote a whole line of the file)."""
+    msg = " ".join(str(exc).split())
+    return msg if len(msg) <= limit else msg[:limit - 1] + "…"
+
+
 def _resume(folder: Path, device: str | None, threads: int | None, json_out: bool, mpi: int | None = None) -> None:
     path = folder / RUN_JSON
     if not path.is_file():
@@ -386,14 +392,19 @@ def _resume(folder: Path, device: str | None, threads: int | None, json_out: boo
         doc = json.loads(path.read_text(encoding="utf-8"))
         cfg = doc["config"]
         metadata = dict(doc["metadata"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(f"is not a run record ({type(exc).__name__}: {exc})", source=path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not a run record (not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset "
+                         f"{exc.start})", source=path) from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as exc:
+        # ValueError: besides JSONDecodeError (its subclass), an integer literal over sys.get_int_max_str_digits()
+        # (4300) digits; dict() of a list of non-pairs. RecursionError: arrays nested thousands deep
+        raise InputError(f"is not a run record ({type(exc).__name__}: {_short(exc)})", source=path) from None
     try:
         config = ProtocolConfig.from_dict(cfg)
     except InputError as exc:
         raise InputError(exc.message, source=path, field=exc.field) from None
-    except TypeError as exc:
-        raise InputError(f"bad configuration ({exc})", source=path) from None
+    except (TypeError, ValueError, OverflowError) as exc:  # a wrong type, "abc" or 1e400 for an integer
+        raise InputError(f"bad configuration ({_short(exc)})", source=path) from None
     if metadata.get("engine") == "lammps":
         if device is not None or threads is not None:
             raise InputError("applies to the ASE engine; this run uses LAMMPS (use --mpi N)",
@@ -404,7 +415,11 @@ def _resume(folder: Path, device: str | None, threads: int | None, json_out: boo
         raise InputError("applies to --engine lammps runs; this one uses the ASE engine", field="--mpi")
     pot = _potential(str(metadata.get("potential")))
     dev = device if device is not None else str(metadata.get("device", "cpu"))
-    nthreads = threads if threads is not None else int(metadata.get("torch_threads", 1))
+    try:
+        nthreads = threads if threads is not None else int(metadata.get("torch_threads", 1))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(f"bad torch_threads in the run record ({_short(exc)})", source=path,
+                         field="metadata.torch_threads") from None
     if int(nthreads) < 1:
         raise InputError(f"must be at least 1, got {nthreads}", field="--threads")
     if pot.check is not None:

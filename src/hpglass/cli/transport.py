@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ..errors import InputError
-from ..io import read_qd, read_rt_table
 from ..precision import fmt
-from ..transport.curve import RCurve, check_plausible
 from .common import echo_json, err_console, handle_errors
+
+# readers and hpglass.transport (scipy) are imported where used: every `hpglass` start-up imports this module to
+# register the commands (issue 14: start-up time)
+if TYPE_CHECKING:
+    from ..transport.curve import RCurve
 
 app = typer.Typer(help="Transport: Tc, upper critical field, conductivity vs pressure.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -26,12 +29,16 @@ def load_curve(path: Path, channel: int | None) -> RCurve:
 
 def _load(path: Path, channel: int | None) -> tuple[RCurve, list[int]]:
     """(curve, the file's channels with data) — the list is empty for a table."""
+    from ..transport.curve import check_plausible
+
     curve, chans = _load_raw(path, channel)
     check_plausible(curve.temperature_K, curve.resistance_ohm, curve.field_T, source=curve.source)
     return curve, chans
 
 
 def _load_raw(path: Path, channel: int | None) -> tuple[RCurve, list[int]]:
+    from ..io import read_qd, read_rt_table
+
     if path.suffix.lower() in TABLE_SUFFIXES:
         if channel is not None:
             raise InputError("--channel applies to Quantum Design .dat files, not tables", source=path,
@@ -217,6 +224,8 @@ def tc(
 def _join(sweeps: list[RCurve]) -> RCurve:
     import numpy as np
 
+    from ..transport.curve import RCurve
+
     return RCurve(np.concatenate([s.temperature_K for s in sweeps]), np.concatenate([s.resistance_ohm for s in sweeps]),
                   np.concatenate([s.field_T for s in sweeps]), "T", sweeps[0].source, sweeps[0].channel, sweeps[0].meta)
 
@@ -229,6 +238,7 @@ def sigma(
     json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Conductivity vs pressure: regimes of log10 σ(P) with breakpoints (compression/decompression apart)."""
+    from ..io.tables import read_rt_table
     from ..transport.conductivity import conductivity_regimes
 
     t = read_rt_table(table, x="P")

@@ -205,6 +205,7 @@ def read_rt_table(path, x: str = "T", field_T: float | None = None) -> RCurve | 
     value_q = "resistance" if "resistance" in columns else "resistivity"
     if x == "T":
         return _rt_curve(data, value_q, columns, field_T, path, meta)
+    _check_pressure_values(data[value_q], value_q, columns[value_q].name, meta["row_lines"], path)
     direction, directions = _direction(lines[:first_data], dir_cells, ok, columns.get("direction"), row_lines, path)
     if value_q == "resistivity" and "resistance" not in columns:
         meta["note"] = "resistivity (Ω·cm) in resistivity_ohm_cm"
@@ -234,6 +235,37 @@ def _check_plausible(data: dict, columns: dict, row_lines: np.ndarray, path: Pat
             k = int(np.argmax(bad))
             raise InputError(f"{q} {a[k]:g} {_UNITS[q]} is outside the plausible {lo:g} to {hi:g} {_UNITS[q]} "
                              "(a corrupt cell?)", source=path, line=int(row_lines[k]), field=columns[q].name)
+
+
+#: what a room-temperature R(P) / ρ(P) table may hold (its one use is log₁₀σ = −log₁₀ρ; Zhang et al., Phys. Rev.
+#: Lett. 127, 127002 (2021)): (lo, hi, why). Below lo the value is no measurement but a corrupt cell — 4.9e-324
+#: (the smallest float) gives log₁₀σ = 323 and overflows σ = 1/ρ downstream; above hi it is beyond what a
+#: transport measurement resolves.
+PRESSURE_TABLE_BOUNDS = {
+    "resistivity": (1e-10, "far below any metal: silver 1.6e-6 Ω·cm at room temperature, the purest metals' "
+                           "residual resistivity at 4 K ≈ 1e-9 Ω·cm",
+                    1e20, "beyond the most insulating solids a transport rig measures: fused silica ≈ 1e19 Ω·cm"),
+    "resistance": (1e-12, "below any four-probe resolution: a nanovoltmeter at ampere currents ≈ 1e-9 Ω",
+                   1e18, "beyond any electrometer (≤ 1e17 Ω)"),
+}
+
+
+def _check_pressure_values(v: np.ndarray, q: str, name: str, row_lines: np.ndarray, path: Path) -> None:
+    """Every resistance/resistivity of an R(P) table must be > 0 (σ = 1/ρ, logarithm) and within
+    :data:`PRESSURE_TABLE_BOUNDS`; else the one-line error naming the first bad row's line."""
+    lo, why_lo, hi, why_hi = PRESSURE_TABLE_BOUNDS[q]
+    bad = ~((v >= lo) & (v <= hi))  # the reader dropped NaN rows already
+    if not bad.any():
+        return
+    k = int(np.argmax(bad))
+    unit = _UNITS[q]
+    if v[k] <= 0:
+        msg = f"{q} {v[k]:g} {unit}: an R(P) table needs every {q} > 0 (σ = 1/ρ and its logarithm)"
+    elif v[k] < lo:
+        msg = f"{q} {v[k]:g} {unit} is below the physical {lo:g} {unit} ({why_lo}): a corrupt cell?"
+    else:
+        msg = f"{q} {v[k]:g} {unit} is above the physical {hi:g} {unit} ({why_hi}): a corrupt cell?"
+    raise InputError(msg, source=path, line=int(row_lines[k]), field=name)
 
 
 # -- header ---------------------------------------------------------------------------------------------------------

@@ -342,12 +342,14 @@ def m_hda_conductivity(res):
         return "needs the middle σ(P) regime (three regimes)"
     p = np.asarray(run.sigma["pressure_GPa"], dtype=float)
     v = np.asarray(run.sigma["values"], dtype=float)
-    sig = 1.0 / v if run.sigma["kind"] == "resistivity" else None
-    if sig is None:
+    if run.sigma["kind"] != "resistivity":
         return "the table holds resistance, not resistivity: σ in S/cm is not known"
-    sel = (p >= b[0]) & (p <= b[1])
+    # the reader refuses ρ outside 1e-10–1e20 Ω·cm; a ρ handed over otherwise (0, denormal) must not overflow here
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        sig = 1.0 / v
+    sel = (p >= b[0]) & (p <= b[1]) & np.isfinite(sig) & (sig > 0)
     if not sel.any():
-        return "no point in the middle σ(P) regime"
+        return "no point with a finite σ in the middle σ(P) regime"
     lo, hi = float(sig[sel].min()), float(sig[sel].max())
     ok = lo <= 3 * 4000 and hi >= 190 / 3 and lo >= 190 / 3 and hi <= 3 * 4000
     return Measured(ok, None, f"{fmt_value(lo, digits=3)}–{fmt_value(hi, digits=3)} S/cm between {b[0]:.1f} and "

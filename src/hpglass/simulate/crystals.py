@@ -48,7 +48,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
-from .protocol import density_g_cm3
+from .protocol import density_g_cm3, known_harmless_warnings
 
 __all__ = [
     "CRYSTALS",
@@ -227,10 +227,11 @@ def relax_under_pressure(atoms, calc, pressure_GPa: float, fmax: float = 0.01, s
     opt = cls(filt, logfile=None)
     if callback is not None:
         opt.attach(lambda: callback(opt.nsteps), interval=1)
-    converged = bool(opt.run(fmax=float(fmax), steps=int(steps)))
-    energy = float(work.get_potential_energy())
-    stress = tuple(float(s) for s in work.get_stress(voigt=True) / units.GPa)
-    max_force = float(np.linalg.norm(work.get_forces(), axis=1).max())
+    with known_harmless_warnings():  # CHGNet's requires_grad UserWarning on every call (see protocol.py)
+        converged = bool(opt.run(fmax=float(fmax), steps=int(steps)))
+        energy = float(work.get_potential_energy())
+        stress = tuple(float(s) for s in work.get_stress(voigt=True) / units.GPa)
+        max_force = float(np.linalg.norm(work.get_forces(), axis=1).max())
     out = work.copy()
     out.calc = None
     out.wrap()

@@ -40,6 +40,7 @@ import contextlib
 import io
 import itertools
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -48,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..io.atomic import atomic_write_text
+from ..io.atomic import atomic_write_text, remove_stale_temps
 from .checkpoint import Checkpoint, atoms_from_state, atoms_to_state, compare_configs, read_checkpoint, write_checkpoint
 
 __all__ = ["ProtocolConfig", "ProtocolResult", "StagePlan", "plan_stages", "run_protocol"]
@@ -217,6 +218,7 @@ class ProtocolResult:
     files: stage name → files written for it (``.json``, plus ``.extxyz`` for pressure stages).
     mean_density_g_cm3: pressure-stage name → mean density over its production steps (from the log points).
     resumed_from: (stage, step) the run continued from, or None for a fresh run.
+    stale_temps_removed: temporary files of atomic writes that a killed run left behind, removed on resume.
     """
 
     out_dir: Path
@@ -224,6 +226,7 @@ class ProtocolResult:
     files: dict[str, list[Path]] = field(default_factory=dict)
     mean_density_g_cm3: dict[str, float] = field(default_factory=dict)
     resumed_from: tuple[str, int] | None = None
+    stale_temps_removed: int = 0
 
 
 def density_g_cm3(atoms) -> float:
@@ -292,6 +295,26 @@ def _blas_one_thread():
     return threadpool_limits(limits=1)
 
 
+#: (message regex, category, module regex) of library warnings known to be harmless, silenced around calculator calls
+KNOWN_HARMLESS_WARNINGS = [
+    # CHGNet ≥ 0.3 (chgnet/model/model.py, BatchedGraph.from_graphs) builds its per-structure volume tensor with
+    # torch.tensor(list of volumes that carry requires_grad); torch warns on every energy/force call. The volume is
+    # only the divisor of the stress (σ = (1/V) ∂E/∂ε, the gradient is taken with respect to the strain ε), so
+    # dropping its gradient changes nothing: no number hpglass reports depends on it.
+    (r"Converting a tensor with requires_grad=True to a scalar", UserWarning, r"chgnet(\.|$)"),
+]
+
+
+@contextlib.contextmanager
+def known_harmless_warnings():
+    """Silence :data:`KNOWN_HARMLESS_WARNINGS` (and only those) while the calculator runs (issue 14: warnings
+    never leak onto the terminal; a known-harmless one is no news for the user)."""
+    with warnings.catch_warnings():
+        for message, category, module in KNOWN_HARMLESS_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category, module=module)
+        yield
+
+
 def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], out_dir: str | Path,
                  resume: bool = False,
                  progress: Callable[[str, int, int], None] | None = None,
@@ -314,6 +337,9 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # a SIGKILL during an atomic write leaves its hidden ``.<name>.<hex>.tmp.<suffix>``; this run is now the
+    # folder's only writer (the LAMMPS worker does the same)
+    stale = remove_stale_temps(out_dir) if resume else 0
     cfg_dict = config.to_dict()
     stages = plan_stages(config)
     ckpt = read_checkpoint(out_dir)
@@ -354,7 +380,8 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
     atoms.calc = calculator_factory()
     calc_name = type(atoms.calc).__name__
 
-    result = ProtocolResult(out_dir=out_dir, stages=[s.name for s in stages], resumed_from=resumed_from)
+    result = ProtocolResult(out_dir=out_dir, stages=[s.name for s in stages], resumed_from=resumed_from,
+                            stale_temps_removed=stale)
 
     def checkpoint(stage: str, step: int, frames: list[str], series: dict[str, list[float]]) -> None:
         if frames:
@@ -364,7 +391,7 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
                                              config=cfg_dict, state=atoms_to_state(atoms),
                                              extra={"series": series}), atoms)
 
-    with _blas_one_thread():
+    with _blas_one_thread(), known_harmless_warnings():
         for stage in stages:
             if stage.name in completed:
                 continue

@@ -19,11 +19,14 @@ Compression and decompression are never mixed: with a ``direction`` array each d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
-from ..series.piecewise import PiecewiseFit, fit_piecewise
+
+if TYPE_CHECKING:  # imported in conductivity_regimes: hpglass.io → transport → here is on every CLI start-up
+    from ..series.piecewise import PiecewiseFit
 
 __all__ = ["ConductivityRegimes", "DirectionRegimes", "Regime", "conductivity_regimes", "log10_conductivity"]
 
@@ -188,6 +191,8 @@ def conductivity_regimes(
         pressure.
     sigma_decades : 1σ error of log₁₀σ per point (scalar or array), taken as absolute; None = unweighted.
     """
+    from ..series.piecewise import fit_piecewise
+
     p = np.asarray(pressure_GPa, dtype=float)
     if p.ndim != 1:
         raise InputError(f"pressure_GPa must be 1D (got shape {p.shape})", field="pressure_GPa")
