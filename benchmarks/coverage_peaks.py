@@ -19,18 +19,16 @@ Truths (exact, from the PY S(q) itself, not from the chain):
 Each quantity is also compared with its **noise-free reference**: the same chain on the same pattern without noise
 (the value the estimator converges to; coverage against it tests the statistical part of the error alone).
 
-Intervals: ``±err`` is value ± z·err (z = 1, 1.96) with the error the library reports (q1_err_A-1, r1_err_A; CN has
-none: "—"). Rows marked PROTOTYPE are corrected estimators computed here (not library code), proposed for
-``scattering/peaks.py`` in the report of issue 12:
+Intervals: ``±err`` is value ± z·err (z = 1, 1.96) with the error the library reports (``q1_err_A-1``,
+``r1_err_A``, ``cn_err``; their parts are in ``uncertainty`` of the result, see ``pipeline._metrics``):
 
-* q1/r1 PROTOTYPE — the value is the maximum of the fitted curve (peak + linear background), not the centre x0 of
-  the pseudo-Voigt/Gaussian (with a sloping background the two differ by ≈ b₁w²/(8 ln2 A)); its error is
-  √(σ_stat² + σ_win²) with σ_win half the range of that maximum over window_scale 1.0, 1.5, 2.0 (the shape
-  misfit of an asymmetric peak), and for r1 σ_stat scaled by √(π/(q_max Δr)) because g(r) on a grid finer than
-  π/q_max has correlated points (curve_fit's χ²-scaled covariance assumes independent residuals);
-* CN PROTOTYPE — linear propagation of the white S(q) noise (σ_S from the residual of a short Savitzky–Golay fit)
-  through N(R) above, plus the density error at fixed F(r) (∂N/∂ρ = 4π(r_hi³ − r_lo³)/3) and the
-  (termination: half the change of CN when S(q) is cut at 0.85 q_max), in quadrature.
+* q1 — the maximum of S(q) from local cubic fits (``peaks.peak_maximum``); error √(stat² + window² + density² +
+  correction²): χ²-scaled fit covariance, half the spread over the fit half-widths, the change with ρ + σρ along
+  the chain, half the shift by the Eggert correction;
+* r1 — the first g(r) maximum at the data's q_max resolution, the same estimator and parts, σ_stat from the g(r)
+  covariance propagated from the S(q) noise (g(r) points are correlated over π/q_max ≫ Δr);
+* CN — √(stat² + density² + termination²): S(q) noise through N(R), the chain's density derivative, half the
+  change of CN with/without the Lorch window.
 
 Columns as in coverage_fits.py: ``err/RMS`` the median error over the RMS of (estimate − truth); bias the mean
 estimate − truth. Target for the 95 % intervals 0.90–0.98 (binomial 1σ 0.015 at 200 replicas).
@@ -57,8 +55,6 @@ from scipy.optimize import minimize_scalar
 
 from hpglass.composition import Composition
 from hpglass.demo_data import DEMO_XRD
-from hpglass.errors import HpglassError
-from hpglass.scattering import peaks
 from hpglass.scattering.config import make_config
 from hpglass.scattering.hard_sphere import percus_yevick_sq, sigma_for
 from hpglass.scattering.pattern import Pattern
@@ -72,7 +68,6 @@ Z68 = 1.0
 Z95 = 1.959963984540054
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- bench:coverage-peaks:begin -->", "<!-- bench:coverage-peaks:end -->"
-WINDOW_SCALES = (1.0, 1.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -161,70 +156,14 @@ def patterns(case: Case, rng: np.random.Generator | None) -> tuple[Pattern, Patt
             Pattern(q, bkg, unit="q_A", wavelength=lam, source="<replica empty cell>"))
 
 
-def _curve_max(pf) -> float:
-    x = np.linspace(*pf.window, 4001)
-    y = pf.height * peaks._shape(pf.model, x, pf.position, pf.fwhm, pf.eta or 0.0) + pf.background[0] \
-        + pf.background[1] * x
-    return float(x[np.argmax(y)])
-
-
-def _proto_peak(fit_at, stat_scale: float = 1.0) -> tuple[float, float]:
-    """PROTOTYPE: maximum of the fitted curve at window_scale 1.5, error √(σ_stat² + σ_win²)."""
-    fits = {ws: fit_at(ws) for ws in WINDOW_SCALES}
-    maxima = [_curve_max(f) for f in fits.values()]
-    value = _curve_max(fits[1.5])
-    return value, float(np.hypot(stat_scale * fits[1.5].position_err, 0.5 * (max(maxima) - min(maxima))))
-
-
-def _proto_cn(res, d: dict, shell: tuple[float, float]) -> float:
-    """PROTOTYPE: σ_CN from the white S(q) noise (linear map S → N(R)), the density error at fixed F(r)
-    (∂N/∂ρ = 4π(r_hi³ − r_lo³)/3) and the termination (½|CN − CN with q_max × 0.85|), in quadrature."""
-    from hpglass.scattering.transform import f_of_r, g_of_r
-
-    q, sq = res.q, res.sq
-    r_lo, r_hi = d["cn_range_A"]
-    sig_s = peaks._noise_sigma(sq)
-    dq = np.gradient(q)
-    def k(r):
-        return np.sin(q * r) - q * r * np.cos(q * r)
-
-    stat = 2 / np.pi * sig_s * np.sqrt(np.sum(((k(r_hi) - k(r_lo)) / q * dq) ** 2))
-    rho_err = res.composition.number_density(res.density_err_g_cm3) if res.density_err_g_cm3 else 0.0
-    dens = 4 * np.pi * (r_hi**3 - r_lo**3) / 3 * rho_err
-    cut = res.q_full <= 0.85 * q[-1]
-    gr = g_of_r(res.r, f_of_r(res.q_full[cut], res.sq_full[cut], res.r, use_lorch=res.config.lorch),
-                res.number_density)
-    try:
-        term = 0.5 * abs(d["cn"] - peaks.coordination_number(res.r, gr, res.number_density, r_range=shell).cn)
-    except HpglassError:
-        term = np.nan
-    return float(np.sqrt(stat**2 + dens**2 + term**2))
-
-
 def measure(case: Case, rng) -> dict:
-    """One replica (rng None: the noise-free reference) through the default chain; library and PROTOTYPE values."""
+    """One replica (rng None: the noise-free reference) through the default chain: the library's values."""
     sample, bkg = patterns(case, rng)
     cfg = make_config(composition=DEMO_XRD["composition"], wavelength=sample.wavelength, refine_density=True,
                       refine_bkg=True)
-    res = process(sample, bkg, cfg)
-    d = res.to_dict()
-    out = {"q1": d.get("q1_A-1"), "q1_err": d.get("q1_err_A-1"), "r1": d.get("r1_A"), "r1_err": d.get("r1_err_A"),
-           "cn": d.get("cn"), "cn_err": d.get("cn_err")}
-    q_lo, q_hi = d["q1_range_A-1"]
-    try:
-        out["q1_p"], out["q1_p_err"] = _proto_peak(lambda ws: peaks.principal_peak(
-            res.q, res.sq, q_range=(q_lo, q_hi), window_scale=ws))
-    except HpglassError:
-        out["q1_p"] = out["q1_p_err"] = None
-    shell = (res.r_cutoff, max(1.25 * res.r_cutoff + 1.0, res.r_cutoff + 2.5))
-    dr = float(res.r[1] - res.r[0])
-    try:
-        out["r1_p"], out["r1_p_err"] = _proto_peak(lambda ws: peaks.first_peak_r(
-            res.r, res.gr, r_range=shell, window_scale=ws), stat_scale=np.sqrt(np.pi / (res.q[-1] * dr)))
-    except HpglassError:
-        out["r1_p"] = out["r1_p_err"] = None
-    out["cn_p_err"] = _proto_cn(res, d, shell) if d.get("cn") is not None else None
-    return out
+    d = process(sample, bkg, cfg).to_dict()
+    return {"q1": d.get("q1_A-1"), "q1_err": d.get("q1_err_A-1"), "r1": d.get("r1_A"), "r1_err": d.get("r1_err_A"),
+            "cn": d.get("cn"), "cn_err": d.get("cn_err")}
 
 
 def _row(quantity, interval, truth, est, err) -> dict:
@@ -259,22 +198,6 @@ def run_case(case: Case, n: int, seed: int, truth: Truth, progress=None) -> list
                              col[f"{key}_err"]))
         if ref[key] is not None:
             mine.append(_row(qty, "±err (library) vs noise-free reference", ref[key], col[key], col[f"{key}_err"]))
-        if key == "cn":
-            mine.append(_row(qty, "PROTOTYPE error vs exact truth", exact, col["cn"], col["cn_p_err"]))
-            mine.append(_row(qty, "PROTOTYPE error vs exact truth at the data's q_max", truth.cn_qmax, col["cn"],
-                             col["cn_p_err"]))
-            if ref["cn"] is not None:
-                mine.append(_row(qty, "PROTOTYPE error vs noise-free reference", ref["cn"], col["cn"],
-                                 col["cn_p_err"]))
-        else:
-            mine.append(_row(qty, "PROTOTYPE curve max ± √(stat²+win²) vs exact truth", exact, col[f"{key}_p"],
-                             col[f"{key}_p_err"]))
-            if key == "r1":
-                mine.append(_row(qty, "PROTOTYPE vs exact truth at the data's q_max", truth.r1_qmax,
-                                 col["r1_p"], col["r1_p_err"]))
-            if ref[f"{key}_p"] is not None:
-                mine.append(_row(qty, "PROTOTYPE vs its noise-free reference", ref[f"{key}_p"], col[f"{key}_p"],
-                                 col[f"{key}_p_err"]))
         rows += [r | {"unit": unit} for r in mine]
     return rows
 

@@ -249,11 +249,13 @@ def make_demo_series() -> dict[str, str]:
     bkg = dac_background(q, lam)
 
     def peak(n, eta):
-        # q1 as hpglass measures it (the principal-peak fit) on the noise-free S(q) on the file's own grid, so
-        # that the stated true q1 is what a perfect reduction would report
-        from .scattering.peaks import principal_peak
+        # q1 as hpglass measures it (the maximum of S(q), from the principal-peak fit's top) on the noise-free
+        # S(q) on the file's own grid, so that the stated true q1 is what a perfect reduction would report
+        from .scattering.peaks import peak_maximum, principal_peak
 
-        return principal_peak(q, percus_yevick_sq(q, n, sigma_for(n, eta))).position
+        sq = percus_yevick_sq(q, n, sigma_for(n, eta))
+        pf = principal_peak(q, sq)
+        return peak_maximum(q, sq, pf.position, pf.fwhm).position
 
     pressures = s["pressures_GPa"]
     n_first = comp.number_density(demo_series_density(pressures[0], "glass"))

@@ -387,7 +387,10 @@ def _sq_metrics(p1) -> dict:
     gr = np.mean([p["sq"].gr for p in p1], axis=0)
     out: dict = {}
     try:
-        pk = peaks.principal_peak(q, sq)
+        pf = peaks.principal_peak(q, sq)
+        # the maximum of S(q), as the diffraction chain reports q1 (not the pseudo-Voigt centre, which a sloping
+        # local background pulls off the maximum)
+        pk = peaks.peak_maximum(q, sq, pf.position, pf.fwhm)
         out["q1_A-1"], out["q1_err_A-1"] = pk.position, pk.position_err
     except (HpglassError, ValueError, RuntimeError) as exc:
         out["q1_A-1"] = out["q1_err_A-1"] = None

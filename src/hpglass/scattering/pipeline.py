@@ -10,6 +10,7 @@ Steps (each a pure function elsewhere in this package):
 
 from __future__ import annotations
 
+import itertools
 import platform
 from dataclasses import dataclass, field
 
@@ -329,7 +330,20 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
     q1_range = config.q1_range
     if q1_range is None:
         q1_range = (max(limits.q1_bounds[0], float(q[0])), min(limits.q1_bounds[1], float(q[-1])))
-    metrics = _metrics(trial.q[trial.n_low:], trial.sq[trial.n_low:], r, gr, rho, r_cut, config, q1_range)
+    density_shift = None
+    if fit is not None and "rho" in fit.refined and fit.number_density_err > 0:
+        def density_shift(rho2=rho + fit.number_density_err):
+            # α follows ρ as the normalization sum rule says, anchored on the refined α (see _metrics)
+            def a_norm(n):
+                return final.alpha(n, final.intensity(bkg_scale, n, thick), thick)
+
+            t2 = final.trial(rho2, bkg_scale, alpha=alpha * a_norm(rho2) / a_norm(rho), thickness_um=thick)
+            g2 = g_of_r(r, f_of_r(t2.q, t2.sq, r, use_lorch=config.lorch), rho2)
+            return t2.q[t2.n_low:], t2.sq[t2.n_low:], r, g2, rho2
+
+    metrics = _metrics(trial.q[trial.n_low:], trial.sq[trial.n_low:], r, gr, rho, r_cut, config, q1_range,
+                       q_full=trial.q, sq_full=trial.sq, sq_raw_full=trial.sq_raw,
+                       density_shift=density_shift)
     result_args = dict(config=config, composition=comp, q=q, r=r, fr=fr, gr=gr, rho=rho, r_cut=r_cut,
                        trial=trial, fit=fit, limits=limits, d_bounds=d_bounds, q1_range=q1_range)
     quality = assess(**result_args, metrics=metrics, qrange=qrange, r_cut_rule=r_cut_rule, q_peak=q_peak)
@@ -363,49 +377,243 @@ def process(sample: Pattern, bkg: Pattern | None, config: ScatterConfig) -> Scat
     )
 
 
-def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: float, r_cut: float,
-             config: ScatterConfig, q1_range: tuple[float, float]) -> dict:
-    """Principal peak, FSDP, r1 and CN; a metric that cannot be determined is null with the reason.
+def _shell(r_cut: float) -> tuple[float, float]:
+    """The r range searched for the first shell: r_cutoff (no pairs below it by construction) to
+    max(1.25 r_cutoff + 1 Å, r_cutoff + 2.5 Å) — the default r_cutoff can lie well below a van der Waals shell."""
+    return r_cut, max(1.25 * r_cut + 1.0, r_cut + 2.5)
 
-    The first shell is searched from r_cutoff (no pairs exist below it by construction) to
-    max(1.25 r_cutoff + 1 Å, r_cutoff + 2.5 Å): the default r_cutoff can lie well below a van der Waals shell.
-    """
+
+@dataclass(frozen=True)
+class _Estimates:
+    """The peak metrics of one S(q)/g(r), with the fits behind them (None: not determined, reason in notes)."""
+
+    principal: object | None  # peaks.PeakFit
+    q1: object | None  # peaks.PeakMaximum
+    fsdp: object | None
+    r1_fit: object | None
+    r1: object | None  # peaks.PeakMaximum
+    cn: object | None  # peaks.Coordination
+    notes: dict
+
+
+def _estimates(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: float, r_cut: float,
+               config: ScatterConfig, q1_range: tuple[float, float], gr_cov=None, fsdp: bool = True,
+               cn: bool = True) -> _Estimates:
+    """q1, FSDP, r1 and CN of one S(q)/g(r) (see :func:`_metrics`); ``gr_cov(mask)`` gives the noise covariance
+    of g on the rows ``mask`` (None: the local fit's residual scatter)."""
     from . import peaks
 
-    out: dict = {}
     notes: dict = {}
-    shell = (r_cut, max(1.25 * r_cut + 1.0, r_cut + 2.5))
-    p = None
+    shell = _shell(r_cut)
+    want_cn, p, m_q, pf, p1, m_r, cn = cn, None, None, None, None, None, None
     try:
         p = peaks.principal_peak(q, sq, q_range=q1_range)
-        out["q1_range_A-1"] = list(q1_range)
-        out["q1_A-1"], out["q1_err_A-1"], out["sq_q1"] = p.position, p.position_err, p.height
+        m_q = peaks.peak_maximum(q, sq, p.position, p.fwhm, x_name="q", y_name="S(q)")
     except (HpglassError, ValueError, RuntimeError) as exc:  # a failed metric is reported, not fatal
-        out["q1_A-1"] = out["q1_err_A-1"] = out["sq_q1"] = None
         notes["q1"] = str(exc)
-    try:
-        pf = peaks.first_sharp_diffraction_peak(q, sq, q_range=config.fsdp_range, principal=p)
-        out["fsdp"] = None if pf is None else {"position_A-1": pf.position, "position_err_A-1": pf.position_err,
-                                               "height": pf.height}
-    except (HpglassError, ValueError, RuntimeError) as exc:
-        out["fsdp"] = None
-        notes["fsdp"] = str(exc)
+    if fsdp:
+        # the FSDP search is bounded by the principal peak; when its fit failed, by the maximum of the smoothed
+        # S(q) (peaks.principal_position) rather than letting the FSDP search re-run the fit that just failed
+        bound = p if p is not None else (m_q.position if m_q is not None else None)
+        try:
+            if bound is None:
+                bound = peaks.principal_position(q, sq, q_range=q1_range)
+            pf = peaks.first_sharp_diffraction_peak(q, sq, q_range=config.fsdp_range, principal=bound)
+        except (HpglassError, ValueError, RuntimeError) as exc:
+            notes["fsdp"] = str(exc)
     try:
         p1 = peaks.first_peak_r(r, gr, r_range=shell)
-        out["r1_A"], out["r1_err_A"] = p1.position, p1.position_err
+        # rows of the local fits (the widest half-width, re-centred, with room to spare)
+        near = np.abs(r - p1.position) <= 0.6 * p1.fwhm
+        cov = None if gr_cov is None else gr_cov(near)
+        m_r = peaks.peak_maximum(r[near], gr[near], p1.position, p1.fwhm, cov=cov, x_unit="A", x_name="r",
+                                 y_name="g(r)")
     except (HpglassError, ValueError, RuntimeError) as exc:
-        out["r1_A"] = out["r1_err_A"] = None
         notes["r1"] = str(exc)
     try:
-        cn = peaks.coordination_number(r, gr, rho, method="minimum", r_range=shell)
-        if not 0 < cn.cn < MAX_PLAUSIBLE_CN:
-            raise ValueError(f"coordination number {cn.cn:.3g} is implausible (g(r) too distorted to integrate)")
-        out["cn"] = cn.cn
-        out["cn_method"] = f"RDF integrated from {cn.r_lo:.3f} Å to the first g(r) minimum at {cn.r_hi:.3f} Å"
-        out["cn_range_A"] = [cn.r_lo, cn.r_hi]
+        if want_cn:
+            cn = peaks.coordination_number(r, gr, rho, method="minimum", r_range=shell)
+            if not 0 < cn.cn < MAX_PLAUSIBLE_CN:
+                raise ValueError(f"coordination number {cn.cn:.3g} is implausible (g(r) too distorted to integrate)")
     except (HpglassError, ValueError, RuntimeError) as exc:
-        out["cn"] = None
+        cn = None
         notes["cn"] = str(exc)
-    if notes:
-        out["metric_notes"] = notes
+    return _Estimates(p, m_q, pf, p1, m_r, cn, notes)
+
+
+def _metrics(q: np.ndarray, sq: np.ndarray, r: np.ndarray, gr: np.ndarray, rho: float, r_cut: float,
+             config: ScatterConfig, q1_range: tuple[float, float], *, q_full: np.ndarray | None = None,
+             sq_full: np.ndarray | None = None, sq_raw_full: np.ndarray | None = None, density_shift=None) -> dict:
+    r"""Principal peak, FSDP, r1 and CN with their errors; a metric that cannot be determined is null with the
+    reason. The first shell is searched in :func:`_shell`.
+
+    Definitions (maxima are of the curve itself, not the centre of a fitted shape: with a sloping local background
+    the centre x₀ of a pseudo-Voigt lies ≈ b₁w²/(8 ln 2·A) from the maximum, −0.013 Å⁻¹ on the demo):
+
+    * q1 — the maximum of S(q) at the principal peak: :func:`hpglass.scattering.peaks.peak_maximum` (local cubic
+      fits over ±(0.15, 0.2, 0.25) × the FWHM of the pseudo-Voigt fit of
+      :func:`~hpglass.scattering.peaks.principal_peak`, which locates the peak and must converge). σ_stat from the
+      χ²-scaled covariance: S(q) points carry independent counting noise.
+    * r1 — the maximum of the first g(r) peak **at the data's q_max resolution**: g(r) is the transform of S(q)
+      cut at q_max, so a feature sharper than π/q_max (the hard-sphere contact discontinuity) comes out broadened
+      and shifted (+0.2 Å on the demo's Percus–Yevick pattern); that is the definition, no error bar covers it.
+      The g(r) points are correlated over ≈ π/q_max ≫ Δr, so σ_stat uses their covariance
+      C = J diag(σ_S²) Jᵀ, J = ∂g/∂S (:func:`gr_jacobian`), σ_S the white noise of S(q) (:func:`sq_noise`),
+      not the scatter of the residuals (which would count ≈ π/(q_max Δr) = 26 correlated points as independent).
+    * CN — ∫ 4πρr²g dr from the onset to the first g(r) minimum (:func:`hpglass.scattering.peaks.coordination_number`).
+
+    Errors, in quadrature (``uncertainty`` lists each part):
+
+    * stat — q1 and r1 as above; CN: σ_S through N = 4πρ(r_hi³ − r_lo³)/3 + ∫ r F dr with fixed limits
+      (:func:`shell_jacobian`);
+    * window (q1, r1) — half the spread of the maximum over the three half-widths (shape misfit of the cubic);
+    * density — the value recomputed at ρ + σρ with α moved as the normalization sum rule moves it
+      (α·α_N(ρ + σρ)/α_N(ρ), α_N the configured normalization: Krogh-Moe, Acta Cryst. 9, 951 (1956); Norman,
+      Acta Cryst. 10, 370 (1957)) and the background scale kept. ρ and α are refined together, so a density
+      error moves S(q) and the 4πρr² term at once; differentiating along the chain counts it once (the
+      derivative at fixed F(r), ∂N/∂ρ = 4π(r_hi³ − r_lo³)/3, ignores that F(r) moves with ρ and overstates σ_CN);
+    * correction (q1, r1) — half the shift of the maximum between S(q) before and after the Eggert/Kaplow
+      correction (Eggert et al., Phys. Rev. B 65, 174105 (2002)): the correction absorbs the background and
+      normalization misfit the model does not describe, and what it moved the peak by bounds what it may have
+      left; half of it, the usual convention for a bound taken as a uniform error's full width;
+    * termination (CN) — half the CN change between g(r) with and without the Lorch window (Lorch, J. Phys. C 2,
+      229 (1969)). On the demo's Percus–Yevick pattern the ripple of the cut at q_max moves the first minimum,
+      to which CN is integrated, by −0.07 Å (CN −0.28); the windowed g(r) has no ripple but a broader first
+      peak (CN +0.45 on the exact answer's other side), so the two bracket the answer. (Half the change with
+      S(q) cut at 0.85 q_max, the other common recipe, swings by ±1.2 on the same pattern as the minimum jumps
+      between ripples: err/RMS 2–5 on replicas.)
+
+    ``density_shift()`` returns (q, S(q), r, g(r), ρ) at ρ + σρ, or is None (density given: no density term).
+    """
+    from . import peaks
+    from .transform import f_of_r, g_of_r
+
+    sig_s = sq_noise(sq)
+    have_full = q_full is not None and sq_full is not None
+    n_low = q_full.size - q.size if have_full else 0
+    sig_full = np.concatenate([np.zeros(n_low), sig_s])  # the low-q extension is a model, not data
+
+    def gr_cov(mask):
+        if not have_full:
+            return None
+        jac = gr_jacobian(q_full, r[mask], rho, config.lorch)
+        return (jac * sig_full**2) @ jac.T
+
+    est = _estimates(q, sq, r, gr, rho, r_cut, config, q1_range, gr_cov=gr_cov)
+    want_peaks = est.q1 is not None or est.r1 is not None
+    alt = raw = None
+    if density_shift is not None and (want_peaks or est.cn is not None):
+        q2, sq2, r2, gr2, rho2 = density_shift()
+        alt = _estimates(q2, sq2, r2, gr2, rho2, r_cut, config, q1_range, fsdp=False)
+    if have_full and sq_raw_full is not None and want_peaks:
+        g_raw = g_of_r(r, f_of_r(q_full, sq_raw_full, r, use_lorch=config.lorch), rho)
+        raw = _estimates(q, sq_raw_full[n_low:], r, g_raw, rho, r_cut, config, q1_range, fsdp=False, cn=False)
+
+    def delta(other, get, factor=1.0):
+        """|change| of a value in another estimate (None: not computed; nan: not determined there)."""
+        if other is None:
+            return None
+        a = get(other)
+        return float("nan") if a is None else factor * abs(a - get(est))
+
+    def total(*parts):
+        return float(np.sqrt(sum(np.nan_to_num(v) ** 2 for v in parts if v is not None)))
+
+    out: dict = {}
+    unc: dict = {}
+    for key, m, y_name in (("q1", est.q1, "S(q)"), ("r1", est.r1, "g(r)")):
+        unit = "A-1" if key == "q1" else "A"
+        if m is None:
+            out[f"{key}_{unit}"] = out[f"{key}_err_{unit}"] = None
+            continue
+        dens = delta(alt, lambda e, k=key: getattr(e, k).position if getattr(e, k) else None)
+        corr = delta(raw, lambda e, k=key: getattr(e, k).position if getattr(e, k) else None, 0.5)
+        out[f"{key}_{unit}"] = m.position
+        out[f"{key}_err_{unit}"] = total(m.stat_err, m.window_err, dens, corr)
+        unc[f"{key}_{unit}"] = {"stat": m.stat_err, "window": m.window_err, "density": dens, "correction": corr,
+                                "fit_chi2_red": m.chi2_red, "half_widths": list(m.half_widths),
+                                "definition": f"maximum of {y_name} (local cubic fits)" + (
+                                    "" if key == "q1" else f" at the data's q_max resolution (π/q_max = "
+                                    f"{np.pi / q[-1]:.3f} Å)")}
+    if est.q1 is not None:
+        out["q1_range_A-1"] = list(q1_range)
+        out["sq_q1"] = est.q1.value
+        out["q1_fwhm_A-1"] = est.principal.fwhm
+    else:
+        out["sq_q1"] = None
+    pf = est.fsdp
+    out["fsdp"] = None if pf is None else {"position_A-1": pf.position, "position_err_A-1": pf.position_err,
+                                           "height": pf.height}
+    if est.cn is not None:
+        c = est.cn
+        stat = None
+        term = None
+        if have_full:
+            stat = float(np.sqrt(np.sum((shell_jacobian(q_full, c.r_lo, c.r_hi, config.lorch) * sig_full) ** 2)))
+            g_other = g_of_r(r, f_of_r(q_full, sq_full, r, use_lorch=not config.lorch), rho)
+            try:
+                term = 0.5 * abs(c.cn - peaks.coordination_number(r, g_other, rho, method="minimum",
+                                                                   r_range=_shell(r_cut)).cn)
+            except (HpglassError, ValueError, RuntimeError):
+                term = float("nan")
+        dens = delta(alt, lambda e: e.cn.cn if e.cn else None)
+        out["cn"] = c.cn
+        out["cn_err"] = total(stat, dens, term) if have_full else None
+        out["cn_method"] = f"RDF integrated from {c.r_lo:.3f} Å to the first g(r) minimum at {c.r_hi:.3f} Å"
+        out["cn_range_A"] = [c.r_lo, c.r_hi]
+        unc["cn"] = {"stat": stat, "density": dens, "termination": term,
+                     "definition": "∫ 4πρr²g(r) dr to the first g(r) minimum; termination = ½|CN − CN with"
+                                   f"{'out' if config.lorch else ''} the Lorch window|"}
+    else:
+        out["cn"] = out["cn_err"] = None
+    if unc:
+        out["uncertainty"] = unc
+    if est.notes:
+        out["metric_notes"] = dict(est.notes)
     return out
+
+# ---------------------------------------------------------------------------------------------------------------
+# noise of S(q) carried into g(r) and N(r)
+# ---------------------------------------------------------------------------------------------------------------
+#: S(q) noise is estimated in blocks of this many points (counting noise changes slowly along the pattern)
+NOISE_BLOCK = 200
+
+
+def sq_noise(sq: np.ndarray, block: int = NOISE_BLOCK) -> np.ndarray:
+    """Per-point white-noise σ of S(q): the robust residual σ of a short Savitzky–Golay fit
+    (:func:`hpglass.scattering.peaks._noise_sigma`) in blocks of ``block`` points, linearly interpolated between
+    the block centres. Counting noise changes slowly along a pattern (intensity, form factors, Compton), so a
+    block of 200 points (≈ 0.7 Å⁻¹ on the demo's grid) follows it while keeping the MAD estimate within ≈ 8 %."""
+    from .peaks import _noise_sigma
+
+    n = sq.size
+    edges = np.linspace(0, n, max(n // block, 1) + 1).astype(int)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    sig = np.array([_noise_sigma(sq[a:b]) for a, b in itertools.pairwise(edges)])
+    return np.interp(np.arange(n), centres, sig)
+
+
+def gr_jacobian(q: np.ndarray, r: np.ndarray, rho: float, use_lorch: bool) -> np.ndarray:
+    """∂g(r_k)/∂S(q_j) of the transform :func:`hpglass.scattering.transform.f_of_r` and g = 1 + F/(4πρr):
+    (2/π) w_j q_j M(q_j) sin(q_j r_k) / (4πρ r_k), w the trapezoid weights, M the Lorch function or 1."""
+    from .transform import lorch, trapezoid_weights
+
+    m = lorch(q) if use_lorch else 1.0
+    a = (2.0 / np.pi) * trapezoid_weights(q) * q * m
+    return np.sin(np.outer(r, q)) * a / (4.0 * np.pi * rho * r[:, None])
+
+
+def shell_jacobian(q: np.ndarray, r_lo: float, r_hi: float, use_lorch: bool) -> np.ndarray:
+    """∂N/∂S(q_j) of N = ∫_{r_lo}^{r_hi} 4πρr² g(r) dr = 4πρ(r_hi³ − r_lo³)/3 + ∫ r F(r) dr:
+    (2/π) w_j M(q_j) [K(q_j, r_hi) − K(q_j, r_lo)] / q_j with K(q, r) = sin qr − qr cos qr
+    (∫ r sin(qr) dr = K/q²)."""
+    from .transform import lorch, trapezoid_weights
+
+    m = lorch(q) if use_lorch else 1.0
+
+    def k(rr):
+        return np.sin(q * rr) - q * rr * np.cos(q * rr)
+
+    dk = k(r_hi) - k(r_lo)  # ≈ q³(r_hi³ − r_lo³)/3 as q → 0: the quotient's limit at q = 0 is 0
+    safe = np.where(q > 0, q, 1.0)
+    return (2.0 / np.pi) * trapezoid_weights(q) * m * np.where(q > 0, dk / safe, 0.0)
