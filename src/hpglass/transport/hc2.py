@@ -63,24 +63,38 @@ Errors of μ0Hc2(0) (1σ; coverage measured by ``benchmarks/coverage_transport.p
 * **Model term**: each method's μ0Hc2(0) is a law continued to T = 0, and the laws differ. The GL and the full WHH
   fit are always both run (the one not asked for only for this term), and — when the points reach low
   temperature — a WHH fit with the Maki α free (Pauli limiting, which bends the line below both), kept when the
-  points determine α to better than ``PAULI_ALPHA_ERR_MAX`` = 0.5. Each method's error adds Δ, the largest distance
-  from its μ0Hc2(0) to those of the other curve fits (for the −0.693 T_c slope formula: to the curve fits). In
-  quadrature with the fit error, Δ counts in full for an **extrapolation** and as Δ/√2 — the rms error of picking
-  one of two equally plausible laws — when the points reach low temperature (there Δ itself shrinks, as the
-  laws must pass through the same low-T points).
+  points determine α to better than ``PAULI_ALPHA_ERR_MAX`` = 0.5. Each law fit i gets an Akaike weight from
+  QAIC_i = χ²_i/ĉ + 2K_i (K_i its number of parameters; ĉ the smallest χ²_red of the fits, at least 1 with stated
+  errors): w_i = exp(−½ ΔQAIC_i)/Σ_j exp(−½ ΔQAIC_j) (H. Akaike, IEEE Trans. Autom. Control 19, 716 (1974);
+  K. P. Burnham & D. R. Anderson, Model Selection and Multimodel Inference, 2nd ed. (2002), §2.9 and §6.2 for
+  QAIC). A method's model term is the rms distance to the law that holds, √Σ_i w_i (μ0Hc2(0) − μ0Hc2(0)_i)² (the
+  model-uncertainty part of the unconditional variance, Buckland, Burnham & Augustin, Biometrics 53, 603 (1997)),
+  added in quadrature to its fit error, times ``MODEL_SPREAD_FACTOR`` = 1 when the points reach low temperature
+  and, for an extrapolation, the larger of ``MODEL_SPREAD_FACTOR_EXTRAPOLATION`` = √2 times it and Δ, the whole
+  distance to the farthest other law: there the law set is incomplete (α cannot be fitted) and the weights see
+  only near-T_c curvature that says nothing of Pauli limiting below (with the weighted term alone, Pauli-limited
+  points near T_c gave full-WHH 95 % coverage 0.30). The term replaces a
+  fixed Δ/√2 (Δ/1 for extrapolations), Δ the largest distance to the other fits, which counted the other law in
+  full even where the χ² rules it out: a GL fit of GL points was then ≈ 10× too uncertain (z-scale 0.06–0.10).
+  The Birge ratio and the model term do not double count: with the law that holds (weight ≈ 1) the term is ≈ 0 and
+  the Birge ratio covers understated errors; with the other law the Birge-scaled fit error is small beside Δ.
 * **Extrapolation** (``extrapolation``, ``extrapolation_note``): every nonzero-field point lies above
   ``EXTRAPOLATION_T_MIN`` = 0.6 T_c, or they span less than ``EXTRAPOLATION_SPAN`` = 0.3 T_c. Such an μ0Hc2(0) is
   mostly the chosen law: GL and WHH fits of the same near-T_c points differ by up to 44 % (the ratio of
   −T_c dH/dT to −0.693 T_c dH/dT).
 
-Measured (95 % intervals, 400 replicas per case; WHH or GL truth, 3–9 points, T scatter 5–40 mK stated 0.5–2×
-too small or too large): a fit of the right law covers with the fit error alone once the Birge ratio is in (0.95;
-0.85–0.88 with the covariance scaled by χ²_red, which shrank it when χ²_red < 1); a GL fit of WHH points (and
-vice versa) is biased by ±5 % (points down to 0.15–0.55 T_c) and +22 % / −18 % (points above 0.6 T_c), covered
-in 0.49–0.61 and 0.00–0.01 of replicas before the model term and in 1.00 with it. Over both laws the intervals
-cover ≈ 1.00 (68 %: 0.65–0.80) — conservative by construction, the price of not knowing the law. A
-Pauli-limited truth (α 0.3–1), which neither GL nor α = 0 WHH contains: 0.99–1.00 with points at low T (0.41–0.67
-without the α-free fit), 0.86–1.00 near T_c.
+Measured (``benchmarks/coverage_transport.py``, 400 replicas per case; WHH or GL truth, 3–9 points, T scatter
+5–40 mK stated 0.5–2× too small or too large). A fit of the right law covers with the fit error alone once the
+Birge ratio is in (0.94–0.96; 0.85–0.88 with the covariance scaled by χ²_red, which shrank it when χ²_red < 1).
+With the weighted model term, 95 % coverage (z-scale): points down to 0.15–0.55 T_c — the χ² picks the law in
+nearly every replica — GL of GL points 0.95 (0.78), full WHH of WHH points 0.97, the wrong law 1.00 (its
+error ≈ its bias), pooled over both laws 0.975–0.984; points above 0.6 T_c — the laws are told apart in ≈ 3/4 of the
+replicas — GL of GL points 0.978 (0.35: over-sized where the points cannot choose), the wrong law 0.99–1.00, pooled
+0.986–0.996. A Pauli-limited truth (α 0.3–1), which neither GL nor α = 0 WHH contains: 0.92–1.00 with points at low
+T; near T_c GL 0.995 but the full WHH fit 0.30 and the −0.693 T_c slope 0.68 — the α = 0 WHH law fits such points
+well and nothing in them shows the Pauli limiting (its former 1.00 came from the unrelated GL distance); only
+points at lower temperature can tell. The table is in ``benchmarks/README.md``.
+
 * Pauli limit 1.84 T_c (Clogston 1962; Chandrasekhar 1962), Maki α = √2 H_c2^WHH(0)/H_P, and the GL coherence
   length ξ = √(Φ₀/2πμ₀H_c2(0)) from the WHH and the GL H_c2(0).
 """
@@ -122,11 +136,12 @@ HC2_METHODS: tuple[str, ...] = ("whh_slope", "whh", "gl")
 EXTRAPOLATION_T_MIN = 0.6
 #: … or the nonzero-field points span less than this fraction of Tc
 EXTRAPOLATION_SPAN = 0.3
-#: weight of the model term (distance Δ to the other curve fit's μ0Hc2(0)) in each method's error: the whole Δ
-#: for an extrapolation (the data cannot tell the laws apart, and real materials may follow neither) …
-MODEL_SPREAD_FACTOR_EXTRAPOLATION = 1.0
-#: … and Δ/√2 when the points reach low temperature: the rms error of picking one of two equally plausible laws
-MODEL_SPREAD_FACTOR = float(1.0 / np.sqrt(2.0))
+#: factor on the Akaike-weighted model term (module docstring) when the points reach low temperature: 1, the
+#: term is the expected squared distance to the law that holds …
+MODEL_SPREAD_FACTOR = 1.0
+#: … and √2 for an extrapolation: the law set is incomplete there (no α-free fit), and with equal weights the term
+#: is then the whole distance Δ between the two laws
+MODEL_SPREAD_FACTOR_EXTRAPOLATION = float(np.sqrt(2.0))
 #: a WHH fit with the Maki α free joins the model term when the points determine α to better than this
 PAULI_ALPHA_ERR_MAX = 0.5
 SLOPE_MODELS: tuple[str, ...] = ("linear", "quadratic")
@@ -582,7 +597,8 @@ class Hc2Result:
     extrapolation, extrapolation_note : μ0Hc2(0) extrapolated from points all above 0.6 T_c (or spanning < 0.3 T_c);
         the note also says when T_c itself is extrapolated.
     model_spread_T : largest minus smallest μ0Hc2(0) of the methods and of the model-term fits (GL and full WHH
-        run internally when not requested; the α-free WHH fit when it counts). t_min_reduced, t_span_reduced : the
+        run internally when not requested; the α-free WHH fit when it counts). law_weights : the Akaike (QAIC)
+        weight of each law fit in the model term ("gl", "whh", "whh_pauli"). t_min_reduced, t_span_reduced : the
         lowest nonzero-field point and the span of the nonzero-field points, in units of T_c.
     """
 
@@ -631,6 +647,7 @@ class Hc2Result:
     hc2_gl_fit_err_T: float | None = None
     t_min_reduced: float | None = None
     t_span_reduced: float | None = None
+    law_weights: dict = field(default_factory=dict, compare=False)
 
     def whh_curve(self, temperature_K) -> np.ndarray:
         """The fitted full-WHH H_c2(T) (T) at the given temperatures (needs "whh" among the methods)."""
@@ -720,6 +737,7 @@ class Hc2Result:
             "hc2_gl_fit_err_T": self.hc2_gl_fit_err_T,
             "t_min_reduced": self.t_min_reduced,
             "t_span_reduced": self.t_span_reduced,
+            "law_weights": dict(self.law_weights),
             "methods": list(self.methods),
             "parameters": dict(self.parameters),
             "hpglass_version": _version(),
@@ -927,6 +945,26 @@ def _whh_model_factory(tc_fixed, alpha_fixed, lambda_fixed, fit_alpha, fit_lambd
     return model, unpack
 
 
+def _law_weights(chi2_k: dict[str, tuple[float, int]], n: int, stated: bool) -> dict[str, float]:
+    """Akaike weights of the law fits from QAIC = χ²/ĉ + 2K (module docstring) → {law: weight}, summing to 1.
+
+    ĉ is the smallest χ²_red among the fits with a degree of freedom: at least 1 when the points carry errors
+    (understated errors must not make the weights more decisive than the data), the scatter itself when not."""
+    good = {k: v for k, v in chi2_k.items() if np.isfinite(v[0])}
+    if not good:
+        return {}
+    red = [c / (n - k) for c, k in good.values() if n - k > 0]
+    c_hat = min(red) if red else 1.0
+    c_hat = max(1.0, c_hat) if stated else c_hat
+    if not np.isfinite(c_hat) or c_hat <= 0:
+        c_hat = 1.0
+    qaic = {name: c / c_hat + 2.0 * k for name, (c, k) in good.items()}
+    best = min(qaic.values())
+    w = {name: float(np.exp(-0.5 * (q - best))) for name, q in qaic.items()}
+    total = sum(w.values())
+    return {name: x / total for name, x in w.items()}
+
+
 def _total_err(fit_err: float | None, model: float) -> float | None:
     """Fit error and model term in quadrature (an undetermined fit error stays so)."""
     if fit_err is None:
@@ -968,7 +1006,8 @@ def _fit_whh_full(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi, a_in, l
                 best = fit
     if best is None:
         raise last_exc if last_exc is not None else ConvergenceError("full WHH fit of Hc2(T) failed")
-    p, cov, chi2_red, _ = best
+    p, cov, chi2_red, cost = best
+    whh["chi2_k"] = (2.0 * float(cost), p.size)
     s_f, tc_f, a_f, l_f = unpack(p)
     errs = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
     i = 1
@@ -1008,7 +1047,7 @@ def _fit_whh_full(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi, a_in, l
 
 
 def _fit_gl(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi):
-    """Least squares of the GL law → (μ0Hc2(0), its error, Tc, its error, χ²_red)."""
+    """Least squares of the GL law → (μ0Hc2(0), its error, Tc, its error, χ²_red, (χ², number of parameters))."""
     tc_fixed = None if tc_is_free else tc_val
 
     def gl_model(Tq, q):
@@ -1017,9 +1056,9 @@ def _fit_gl(T, H, sT, sH, slope, tc_val, tc_is_free, tc_lo, tc_hi):
     p0 = [-slope * tc_val] + ([min(max(tc_val, tc_lo * (1 + 1e-6)), tc_hi)] if tc_is_free else [])
     lo = [1e-9] + ([tc_lo] if tc_is_free else [])
     hi = [np.inf] + ([tc_hi] if tc_is_free else [])
-    p, cov, gl_chi2, _ = _ev_fit(gl_model, p0, (lo, hi), T, H, sT, sH, "GL fit of Hc2(T)")
+    p, cov, gl_chi2, cost = _ev_fit(gl_model, p0, (lo, hi), T, H, sT, sH, "GL fit of Hc2(T)")
     tc_gl, tc_gl_err = (float(p[1]), _sqrt_var(float(cov[1, 1]))) if tc_is_free else (tc_val, 0.0)
-    return float(p[0]), _sqrt_var(float(cov[0, 0])), tc_gl, tc_gl_err, gl_chi2
+    return float(p[0]), _sqrt_var(float(cov[0, 0])), tc_gl, tc_gl_err, gl_chi2, (2.0 * float(cost), p.size)
 
 
 def fit_hc2(
@@ -1136,7 +1175,9 @@ def fit_hc2(
             raise
         fitted = None
     h0_fit_errs: dict[str, float] = {}
+    law_chi2: dict[str, tuple[float, int]] = {}  # (χ², number of parameters) of each law's fit, for the weights
     if fitted is not None:
+        law_chi2["whh"] = fitted["chi2_k"]
         h0_models["whh"] = fitted["hc2"]
         h0_fit_errs["whh"] = fitted["hc2_err"]
         if "whh" in methods:
@@ -1158,6 +1199,7 @@ def fit_hc2(
         if (pauli is not None and pauli["alpha_err"] is not None and np.isfinite(pauli["alpha_err"])
                 and pauli["alpha_err"] < PAULI_ALPHA_ERR_MAX and np.isfinite(pauli["hc2"])):
             h0_models["whh_pauli"] = pauli["hc2"]
+            law_chi2["whh_pauli"] = pauli["chi2_k"]
             h0_fit_errs["whh_pauli"] = pauli["hc2_err"]
     hc2_gl = hc2_gl_err = tc_gl = tc_gl_err = gl_chi2 = None
     try:
@@ -1169,8 +1211,9 @@ def fit_hc2(
     if gl is not None:
         h0_models["gl"] = gl[0]
         h0_fit_errs["gl"] = gl[1]
+        law_chi2["gl"] = gl[5]
         if "gl" in methods:
-            hc2_gl, hc2_gl_err, tc_gl, tc_gl_err, gl_chi2 = gl
+            hc2_gl, hc2_gl_err, tc_gl, tc_gl_err, gl_chi2 = gl[:5]
     if hc2_whh is not None:
         h0_models["whh_slope"] = hc2_whh
 
@@ -1178,22 +1221,35 @@ def fit_hc2(
     vals = [v for v in h0_models.values() if v is not None and np.isfinite(v)]
     spread = float(max(vals) - min(vals)) if len(vals) > 1 else None
 
+    weights = _law_weights({k: v for k, v in law_chi2.items() if np.isfinite(h0_models.get(k, np.nan))}, n,
+                           _stated(sT, sH))
+
     def model_term(name: str) -> float:
-        """|this method's μ0Hc2(0) − the farthest other curve fit's| (GL, full WHH, α-free WHH when kept)."""
+        """√Σ_i w_i (μ0Hc2(0)_this − μ0Hc2(0)_i)² over the law fits i (GL, full WHH, α-free WHH when kept)."""
         own = h0_models.get(name)
-        others = [h0_models[k] for k in ("gl", "whh", "whh_pauli") if k != name and k in h0_models]
-        if own is None or not others:
+        if own is None or not weights:
             return 0.0
-        return float(max(abs(own - o) for o in others))
+        return float(np.sqrt(sum(w * (own - h0_models[k]) ** 2 for k, w in weights.items())))
+
+    def whole_distance(name: str) -> float:
+        """The largest distance to the other law fits: near T_c their χ² tells the laws apart only by curvature the
+        low-T behaviour need not follow (Pauli limiting does not show above 0.6 T_c), so the weights cannot be
+        trusted there and the whole distance is kept (measured: with the weighted term the full-WHH error of
+        Pauli-limited points near T_c covered 0.30 at 95 %)."""
+        own = h0_models.get(name)
+        if own is None or not weights:
+            return 0.0
+        return float(max(abs(own - h0_models[k]) for k in weights))
 
     fit_errs = {"whh_slope": hc2_whh_err, "whh": whh["hc2_err"], "gl": hc2_gl_err}
-    k_model = MODEL_SPREAD_FACTOR_EXTRAPOLATION if extrapolation else MODEL_SPREAD_FACTOR
+    term = (lambda name: max(MODEL_SPREAD_FACTOR_EXTRAPOLATION * model_term(name), whole_distance(name))) \
+        if extrapolation else (lambda name: MODEL_SPREAD_FACTOR * model_term(name))
     if hc2_whh is not None:
-        hc2_whh_err = _total_err(hc2_whh_err, k_model * model_term("whh_slope"))
+        hc2_whh_err = _total_err(hc2_whh_err, term("whh_slope"))
     if whh["hc2"] is not None:
-        whh["hc2_err"] = _total_err(whh["hc2_err"], k_model * model_term("whh"))
+        whh["hc2_err"] = _total_err(whh["hc2_err"], term("whh"))
     if hc2_gl is not None:
-        hc2_gl_err = _total_err(hc2_gl_err, k_model * model_term("gl"))
+        hc2_gl_err = _total_err(hc2_gl_err, term("gl"))
     ex_note = None
     if extrapolation:
         rel = tc_err / tc_val if tc_err and np.isfinite(tc_err) else None
@@ -1273,6 +1329,7 @@ def fit_hc2(
         hc2_gl_fit_err_T=_f(fit_errs["gl"]),
         t_min_reduced=t_min_red,
         t_span_reduced=t_span_red,
+        law_weights=dict(weights),
         parameters={"tc": tc, "alpha": float(alpha), "lambda_so": float(lambda_so), "fit_alpha": bool(fit_alpha),
                     "fit_lambda": bool(fit_lambda), "slope_model": slope_model,
                     "slope_window": float(slope_window), "zero_field_T": float(zero_field_T),
