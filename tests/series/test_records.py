@@ -174,7 +174,7 @@ def test_from_scatter_results_with_the_pipeline():
     for pt, d in zip(ser, dicts):
         assert pt.values["q1_A-1"] == d["q1_A-1"] and pt.errors["q1_A-1"] == d["q1_err_A-1"]
         assert pt.values["r1_A"] == d["r1_A"] and pt.errors["r1_A"] == d["r1_err_A"]
-        assert pt.values["cn"] == d["cn"] and "cn" not in pt.errors
+        assert pt.values["cn"] == d["cn"] and pt.errors["cn"] == d["cn_err"]  # CN carries its error (issue 12)
         assert pt.values["density_g_cm3"] == d["density_g_cm3"]
         assert pt.errors["density_g_cm3"] == d["density_err_g_cm3"] and pt.pressure_err_GPa == 0.2
     _, rho, _ = ser.scalar("density")
