@@ -121,13 +121,14 @@ def fit(
     out: Annotated[Path, typer.Option("--out", help="potential directory to write")],
     twojmax: Annotated[int, typer.Option(help="bispectrum band limit 2J (6: 30, 8: 55 descriptors)")] = 6,
     rcutfac: Annotated[float, typer.Option(help="cutoff = rcutfac × (R_i + R_j), R = 0.5 (Å)")] = 5.0,
-    quadratic: Annotated[bool, typer.Option("--quadratic", help="quadratic SNAP")] = False,
+    quadratic: Annotated[bool, typer.Option("--quadratic/--linear", help="quadratic SNAP (default; held-out force "
+                                                 "error 0.22 vs 0.32 eV/Å linear on the Sb–Se data, same speed)")] = True,
     dispersion: Annotated[str, typer.Option(help="D3 overlaid exactly (zero | bj, as the teacher's) or none: the "
                                                  "SNAP learns it (as accurate, 6× faster; see snap.py)")] = "none",
-    test_fraction: Annotated[float, typer.Option(help="held-out fraction per source")] = 0.1,
-    w_energy: Annotated[float, typer.Option(help="weight of energy per atom (1/eV)")] = 200.0,
+    test_fraction: Annotated[float, typer.Option(help="held-out fraction per source")] = 0.15,
+    w_energy: Annotated[float, typer.Option(help="weight of energy per atom (1/eV)")] = 100.0,
     w_force: Annotated[float, typer.Option(help="weight of force components (Å/eV)")] = 10.0,
-    w_stress: Annotated[float, typer.Option(help="weight of stress components (1/GPa)")] = 2.0,
+    w_stress: Annotated[float, typer.Option(help="weight of stress components (1/GPa)")] = 5.0,
     alpha: Annotated[float, typer.Option(help="ridge regularisation")] = 1e-6,
     max_force: Annotated[float | None, typer.Option(help="leave out configurations with a teacher force component "
                                                         "above this (eV/Å)")] = None,

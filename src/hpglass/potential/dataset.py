@@ -146,7 +146,7 @@ def selection_features(configs: Sequence, design) -> np.ndarray:
     for t in range(len(spec.elements)):
         block = rows[:, t * (1 + npt):(t + 1) * (1 + npt)]
         counts = np.maximum(block[:, :1], 1.0)
-        feats.append(block[:, 1:1 + spec.n_bispectrum] / counts)
+        feats.append(block[:, 1:1 + spec.n_descriptors] / counts)
     nd = np.array([len(a) / a.get_volume() for a in configs])[:, None]
     return np.hstack(feats + [nd])
 

@@ -66,6 +66,7 @@ class SnapSpec:
     weights: tuple[float, ...] = (1.0, 0.7)
     rfac0: float = 0.99363
     quadratic: bool = False
+    chem: bool = False
     zbl_inner_A: float = 1.6
     zbl_outer_A: float = 2.1
     dispersion: str | None = None
@@ -92,8 +93,14 @@ class SnapSpec:
         return count
 
     @property
+    def n_descriptors(self) -> int:
+        """Bispectrum components per atom: ×(number of elements)³ with explicit multi-element ``chem`` SNAP
+        (Cusentino, Wood & Thompson, J. Phys. Chem. A 124, 5456 (2020))."""
+        return self.n_bispectrum * (len(self.elements) ** 3 if self.chem else 1)
+
+    @property
     def n_per_type(self) -> int:
-        n = self.n_bispectrum
+        n = self.n_descriptors
         return n + n * (n + 1) // 2 if self.quadratic else n
 
     @property
@@ -108,8 +115,11 @@ class SnapSpec:
     def _descriptor_args(self) -> str:
         r = " ".join(f"{x:g}" for x in self.radii)
         w = " ".join(f"{x:g}" for x in self.weights)
+        chem = ""
+        if self.chem:
+            chem = f" chem {len(self.elements)} {' '.join(str(i) for i in range(len(self.elements)))} bnormflag 1"
         return (f"{self.rcutfac:g} {self.rfac0:g} {self.twojmax} {r} {w} rmin0 0 bzeroflag 1 switchflag 1 "
-                f"quadraticflag {int(self.quadratic)}")
+                f"quadraticflag {int(self.quadratic)}{chem}")
 
     def zbl_style(self) -> str:
         return f"zbl {self.zbl_inner_A:g} {self.zbl_outer_A:g}"
@@ -332,6 +342,8 @@ def write_snap_potential(directory: str | Path, fit: SnapFit, *, name: str = "Sb
     atomic_write_text(d / f"{name}.snapcoeff", "\n".join(lines) + "\n")
     param = [f"rcutfac {spec.rcutfac:g}", f"twojmax {spec.twojmax}", f"rfac0 {spec.rfac0:g}", "rmin0 0",
              "bzeroflag 1", f"quadraticflag {int(spec.quadratic)}", "switchflag 1"]
+    if spec.chem:
+        param += ["chemflag 1", "bnormflag 1"]
     atomic_write_text(d / f"{name}.snapparam", "\n".join(param) + "\n")
     styles = [spec.zbl_style(), "snap"] + ([spec.d3_style()] if spec.dispersion else [])
     pair_style = "hybrid/overlay " + " ".join(styles)

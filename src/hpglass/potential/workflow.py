@@ -76,8 +76,8 @@ def build_dataset(out: str | Path, *, name: str, teacher: str, sources: dict[str
     return meta
 
 
-def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec, test_fraction: float = 0.1,
-                  seed: int = 0, w_energy: float = 200.0, w_force: float = 10.0, w_stress: float = 2.0,
+def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec, test_fraction: float = 0.15,
+                  seed: int = 0, w_energy: float = 100.0, w_force: float = 10.0, w_stress: float = 5.0,
                   alpha: float = 1e-6, max_force_eV_A: float | None = None,
                   progress: Progress | None = None) -> dict[str, Any]:
     """Fit a SNAP to the data sets, validate on a held-out stratified split, write the potential directory.
