@@ -106,10 +106,12 @@ def _compare(out: Path, update: bool) -> None:
                      "student_density": s[p]["density_g_cm3"], "density_diff_percent": d, "gr_R": R,
                      "passed": passed})
     print(json.dumps(rows, indent=1))
-    lines = ["| P (GPa) | teacher ρ (g/cm³) | student ρ (g/cm³) | Δρ | g(r) R | within 2 % / 5 % |", "|---|---|---|---|---|---|"]
+    lines = ["| P (GPa) | teacher ρ (g/cm³) | student ρ (g/cm³) | Δρ | g(r) R | within 2 % / 5 % |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['pressure_GPa']:g} | {r['teacher_density']:.3f} | {r['student_density']:.3f} | "
-                     f"{r['density_diff_percent']:+.1f} % | {100 * r['gr_R']:.1f} % | {'yes' if r['passed'] else 'no'} |")
+                     f"{r['density_diff_percent']:+.1f} % | {100 * r['gr_R']:.1f} % | "
+                     f"{'yes' if r['passed'] else 'no'} |")
     lines.append(f"\n{machine()}; `python benchmarks/distil_md_check.py compare OUT`.")
     print("\n".join(lines))
     if update:

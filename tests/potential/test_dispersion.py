@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from _lammps_available import needs_lammps
 from ase import Atoms
 
 from hpglass.errors import InputError
 from hpglass.potential.dispersion import d3_calculator, d3_pair_style
-
-from _lammps_available import needs_lammps
 
 HARTREE_EV = 27.211386245988
 

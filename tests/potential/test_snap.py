@@ -5,15 +5,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _lammps_available import needs_lammps
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 
 from hpglass.errors import InputError
 from hpglass.potential.lammps_potential import load_potential
-from hpglass.potential.snap import SnapFit, SnapSpec, design_matrix, errors, fit_snap, label_arrays, \
-    write_snap_potential
-
-from _lammps_available import needs_lammps
+from hpglass.potential.snap import (
+    SnapFit,
+    SnapSpec,
+    design_matrix,
+    errors,
+    fit_snap,
+    label_arrays,
+    write_snap_potential,
+)
 
 pytestmark = needs_lammps
 FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"

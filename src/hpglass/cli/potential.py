@@ -121,8 +121,10 @@ def fit(
     out: Annotated[Path, typer.Option("--out", help="potential directory to write")],
     twojmax: Annotated[int, typer.Option(help="bispectrum band limit 2J (6: 30, 8: 55 descriptors)")] = 6,
     rcutfac: Annotated[float, typer.Option(help="cutoff = rcutfac × (R_i + R_j), R = 0.5 (Å)")] = 5.0,
-    quadratic: Annotated[bool, typer.Option("--quadratic/--linear", help="quadratic SNAP (default; held-out force "
-                                                 "error 0.22 vs 0.32 eV/Å linear on the Sb–Se data, 1.5× the cost)")] = True,
+    quadratic: Annotated[bool, typer.Option(
+        "--quadratic/--linear",
+        help="quadratic SNAP (default; held-out force error 0.22 vs 0.32 eV/Å linear on the Sb–Se data, 1.5× the "
+             "cost)")] = True,
     dispersion: Annotated[str, typer.Option(help="D3 overlaid exactly (zero | bj, as the teacher's) or none: the "
                                                  "SNAP learns it (as accurate, 6× faster; see snap.py)")] = "none",
     test_fraction: Annotated[float, typer.Option(help="held-out fraction per source")] = 0.15,

@@ -75,13 +75,11 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import HpglassError, InputError
 from ..io.atomic import atomic_write_text
 from .checkpoint import compare_configs, read_checkpoint
 from .lammps_worker import ENGINE, JOB_FORMAT, JOB_JSON
-from .protocol import ProtocolConfig, ProtocolResult, plan_stages
+from .protocol import ProtocolConfig, ProtocolResult, collect_outputs, plan_stages
 
 __all__ = ["check_species", "lammps_metadata", "run_lammps_protocol", "worker_command", "worker_environment"]
 
@@ -259,13 +257,4 @@ def _stop(proc: subprocess.Popen) -> None:
 def _collect(config: ProtocolConfig, out_dir: Path, resumed_from: tuple[str, int] | None) -> ProtocolResult:
     stages = plan_stages(config)
     result = ProtocolResult(out_dir=out_dir, stages=[s.name for s in stages], resumed_from=resumed_from)
-    for stage in stages:
-        files = [out_dir / f"{stage.name}.json"]
-        if stage.kind == "npt":
-            files.insert(0, out_dir / f"{stage.name}.extxyz")
-            rec = json.loads(files[1].read_text(encoding="utf-8"))
-            s = rec["series"]
-            prod = [d for st, d in zip(s["step"], s["density_g_cm3"]) if st > stage.sample_after]
-            result.mean_density_g_cm3[stage.name] = float(np.mean(prod)) if prod else rec["final_density_g_cm3"]
-        result.files[stage.name] = files
-    return result
+    return collect_outputs(stages, out_dir, result)

@@ -52,7 +52,7 @@ from ..errors import InputError
 from ..io.atomic import atomic_write_text, remove_stale_temps
 from .checkpoint import Checkpoint, atoms_from_state, atoms_to_state, compare_configs, read_checkpoint, write_checkpoint
 
-__all__ = ["ProtocolConfig", "ProtocolResult", "StagePlan", "plan_stages", "run_protocol"]
+__all__ = ["ProtocolConfig", "ProtocolResult", "StagePlan", "collect_outputs", "plan_stages", "run_protocol"]
 
 #: amu/Å³ → g/cm³
 _AMU_A3_TO_G_CM3 = 1.66053906660
@@ -444,13 +444,19 @@ def run_protocol(config: ProtocolConfig, calculator_factory: Callable[[], Any], 
                       "temperature_K": stage.temperature_K, "start_temperature_K": stage.start_temperature_K,
                       "n_steps": stage.n_steps, "sampling_starts_after_step": stage.sample_after if npt else None,
                       "n_frames": len(frames), "final_density_g_cm3": density_g_cm3(atoms),
-                      "series": series, "calculator": calc_name, "metadata": metadata or {}, "config": cfg_dict, "hpglass_version": __version__}
+                      "series": series, "calculator": calc_name, "metadata": metadata or {}, "config": cfg_dict,
+                      "hpglass_version": __version__}
             files.append(atomic_write_text(out_dir / f"{stage.name}.json", json.dumps(record, indent=1) + "\n"))
             completed.append(stage.name)
             checkpoint(stage.name, stage.n_steps, [], {})
             (out_dir / f".{stage.name}.partial.extxyz").unlink(missing_ok=True)
             ckpt = None
 
+    return collect_outputs(stages, out_dir, result)
+
+
+def collect_outputs(stages: list[StagePlan], out_dir: Path, result: ProtocolResult) -> ProtocolResult:
+    """Fill ``result`` with every stage's files and each NPT stage's mean production density (any engine)."""
     for stage in stages:
         files = [out_dir / f"{stage.name}.json"]
         if stage.kind == "npt":
