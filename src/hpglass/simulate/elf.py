@@ -867,7 +867,8 @@ def elf_slice(grid: VolumetricGrid, *, axis=None, position: float = 0.5, through
     * ``normal`` (Cartesian vector) and ``point`` (Å; default the cell centre): a square of side ``size_A`` (default
       the longest cell vector) centred on ``point``.
 
-    ``spacing_A`` defaults to the smallest grid spacing (axis planes: see above). Default with nothing given: ``axis=2, position=0.5``.
+    ``spacing_A`` defaults to the smallest grid spacing (axis planes: see above). Default with nothing given:
+    ``axis=2, position=0.5``.
     """
     from ase.geometry import find_mic
     from scipy.ndimage import map_coordinates

@@ -37,8 +37,8 @@ _BAR_PER_GPA = 1.0e4
 
 def segment_seed(seed: int, stage_index: int, segment: int) -> int:
     """Seed of ``fix langevin`` in one checkpoint segment, from (seed, stage index, segment index) through
-    :class:`numpy.random.SeedSequence`; in 1 … 9·10⁸ (the range of LAMMPS's Marsaglia generator). An uninterrupted and a resumed
-    run use the same seed in the same segment, so their random forces are the same."""
+    :class:`numpy.random.SeedSequence`; in 1 … 9·10⁸ (the range of LAMMPS's Marsaglia generator). An uninterrupted
+    and a resumed run use the same seed in the same segment, so their random forces are the same."""
     state = np.random.SeedSequence([int(seed) % (1 << 64), int(stage_index), int(segment)]).generate_state(1)
     return int(state[0] % 900_000_000) + 1
 
@@ -249,13 +249,15 @@ class Worker:
             raise InputError(f"the checkpoint's configuration differs in '{diff}' (on disk {ckpt.config.get(diff)!r}"
                              f", given {self.cfg_dict.get(diff)!r})", source=self.out / "checkpoint.json", field=diff)
         if ckpt.state.get("engine") != ENGINE:
-            raise InputError("was written by the ASE engine, not by the LAMMPS engine", source=self.out / "checkpoint.json")
+            raise InputError("was written by the ASE engine, not by the LAMMPS engine",
+                             source=self.out / "checkpoint.json")
         name = str(ckpt.state.get("restart"))
         path = Path(name)
         if not path.is_file():
             raise InputError("the checkpoint's restart file is missing", source=self.out / name)
         if ckpt.state.get("restart_sha256") not in (None, _sha256(path)):
-            raise InputError("the restart file's SHA-256 differs from the one in checkpoint.json", source=self.out / name)
+            raise InputError("the restart file's SHA-256 differs from the one in checkpoint.json",
+                             source=self.out / name)
         return name
 
     def run(self) -> None:
