@@ -7,8 +7,8 @@ measured density is 5.83 g/cm³, Voutsas, Papazoglou, Rentzeperis & Siapkas, Phy
     SevenNet-0                5.21 g/cm³  (−10.7 %)
     SevenNet-0 + D3(BJ)       6.12 g/cm³  (+5.0 %)
     SevenNet-0 + D3(zero)     5.79 g/cm³  (−0.6 %)
-    SevenNet-0 + D3(zerom)    7.22 g/cm³  (+24 %)
-    SevenNet-0 + D3(bjm)      7.00 g/cm³  (+20 %)
+    SevenNet-0 + D3(zerom)    7.22 g/cm³  (+24 %)   the modified dampings: crystal only, the same relaxation
+    SevenNet-0 + D3(bjm)      7.00 g/cm³  (+20 %)   (``--teachers sevenn-d3zerom,sevenn-d3bjm``)
 
 PBE underbinds the chains and layers of Sb₂Se₃, D3 with Becke–Johnson damping overbinds them (its damping leaves
 the dispersion attraction finite at bonding distances), zero damping switches it off there. The default teacher is
