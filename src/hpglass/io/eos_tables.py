@@ -47,7 +47,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._text import TextLines, fast_float_rows, find_header
-from .quantum_design import split_cells
+from .quantum_design import row_cells, split_cells
 
 __all__ = ["EosTable", "read_eos_table"]
 
@@ -351,15 +351,9 @@ def _read_rows(blocks, sep, ncol, picks, path):
             continue
         values: list[list[float]] = []
         for i, line in enumerate(lines, start=start):
-            text = line.split("#", 1)[0].strip()
-            if not text:
+            cells = row_cells(line, sep, ncol, path, i)
+            if cells is None:
                 continue
-            cells = split_cells(text, sep)
-            if sep != " ":
-                while len(cells) > ncol and not cells[-1]:
-                    cells.pop()
-            if len(cells) != ncol:
-                raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path, line=i)
             row = []
             for c in picks:
                 cell = cells[c.index]

@@ -474,6 +474,22 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def row_cells(line: str, sep: str, ncol: int, path, line_no: int) -> list[str] | None:
+    """The cells of one data row of a table with ``ncol`` header columns, or None for a blank/comment line:
+    the part before ``#``, split by :func:`split_cells`; trailing empty cells of a delimited row (a trailing
+    separator) dropped down to ``ncol``; any other count is a one-line error naming the line."""
+    text = line.split("#", 1)[0].strip()
+    if not text:
+        return None
+    cells = split_cells(text, sep)
+    if sep != " ":
+        while len(cells) > ncol and not cells[-1]:
+            cells.pop()
+    if len(cells) != ncol:
+        raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path, line=line_no)
+    return cells
+
+
 def split_cells(text: str, sep: str) -> list[str]:
     """The cells of one delimited row, stripped: RFC 4180 quoting honoured (a quoted field may hold the separator
     and doubled quotes), as written by Python's csv module, spreadsheets and pandas; ``sep == " "`` splits on

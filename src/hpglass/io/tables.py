@@ -57,7 +57,7 @@ import numpy as np
 from ..errors import InputError
 from ..transport.curve import MAX_ABS_FIELD_T, MAX_ABS_RESISTANCE, MAX_TEMPERATURE_K, RCurve
 from ._text import TextLines, fast_float_rows, find_header
-from .quantum_design import resistance_unit, split_cells
+from .quantum_design import resistance_unit, row_cells, split_cells
 
 __all__ = ["PressureTable", "read_rt_table"]
 
@@ -409,15 +409,9 @@ def _read_rows(blocks, sep, ncol, used, columns, path):
         values: list[list[float]] = []
         row_lines: list[int] = []
         for i, line in enumerate(lines, start=start):
-            text = line.split("#", 1)[0].strip()
-            if not text:
+            cells = row_cells(line, sep, ncol, path, i)
+            if cells is None:
                 continue
-            cells = split_cells(text, sep)
-            if sep != " ":
-                while len(cells) > ncol and not cells[-1]:
-                    cells.pop()
-            if len(cells) != ncol:
-                raise InputError(f"row has {len(cells)} cells, the header names {ncol} columns", source=path, line=i)
             row = []
             for k, name in picks:
                 cell = cells[k]

@@ -12,7 +12,6 @@ from a LAMMPS restart file, is in :mod:`hpglass.simulate.lammps_engine`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HpglassError, InputError
+from ..potential.lammps_potential import sha256_file
 from .checkpoint import Checkpoint, compare_configs, read_checkpoint, write_checkpoint
 from .protocol import ProtocolConfig, StagePlan, _frame_text, _read_start, _split_frames, plan_stages
 
@@ -54,14 +54,6 @@ def chunk_ends(start: int, end: int, stage: StagePlan, sample_every: int) -> lis
         ends |= set(range(a + k0 * sample_every, end + 1, sample_every))
     ends.add(end)
     return sorted(e for e in ends if start < e <= end)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _restart_name(stage: str, step: int) -> str:
@@ -208,7 +200,7 @@ class Worker:
                 atomic_write_text(Path(f".{stage}.partial.extxyz"), "".join(frames))
             write_checkpoint(Path("."), Checkpoint(
                 stage=stage, step=step, completed=list(completed), n_frames=len(frames), rng_state={},
-                config=self.cfg_dict, state={"engine": ENGINE, "restart": name, "restart_sha256": _sha256(Path(name))},
+                config=self.cfg_dict, state={"engine": ENGINE, "restart": name, "restart_sha256": sha256_file(Path(name))},
                 extra={"series": series}), atoms)
             for old in Path(".").glob("checkpoint-*.restart"):
                 if old.name != name:
@@ -255,7 +247,7 @@ class Worker:
         path = Path(name)
         if not path.is_file():
             raise InputError("the checkpoint's restart file is missing", source=self.out / name)
-        if ckpt.state.get("restart_sha256") not in (None, _sha256(path)):
+        if ckpt.state.get("restart_sha256") not in (None, sha256_file(path)):
             raise InputError("the restart file's SHA-256 differs from the one in checkpoint.json",
                              source=self.out / name)
         return name
