@@ -69,3 +69,10 @@ def test_read_dataset_refuses_unlabelled(tmp_path):
     write(tmp_path / "x.extxyz", ds.crystal_candidates(1)[0])
     with pytest.raises(InputError, match="no energy"):
         ds.read_dataset(tmp_path / "x.extxyz")
+
+
+def test_md_temperature_range_is_checked_before_any_work(tmp_path):
+    from hpglass.potential.workflow import md_candidates
+
+    with pytest.raises(InputError, match="MD temperatures"):
+        md_candidates(tmp_path, 1, seed=0, temperatures_K=(700.0, 300.0))

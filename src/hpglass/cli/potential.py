@@ -77,6 +77,8 @@ def dataset(
     student: Annotated[Path | None, typer.Option(help="potential directory of a previous student for MD")] = None,
     md_runs: Annotated[int, typer.Option(help="student MD runs (64 atoms, 3000 steps each)")] = 0,
     keep_md: Annotated[int, typer.Option(help="student MD frames kept")] = 0,
+    md_temperatures: Annotated[str, typer.Option(help="range of the student MD temperatures, K (low,high)")
+                               ] = "300,1600",
     seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
 ) -> None:
@@ -100,7 +102,12 @@ def dataset(
         cands = ds.frame_candidates(frames)
         sources["frames"] = (cands, keep_frames or len(cands))
     if md_runs:
-        cands = md_candidates(student, md_runs, seed=seed + 3)
+        try:
+            t_lo, t_hi = (float(t) for t in md_temperatures.split(","))
+        except ValueError:
+            raise InputError(f"expected two temperatures 'low,high' in K, got {md_temperatures!r}",
+                             field="--md-temperatures") from None
+        cands = md_candidates(student, md_runs, seed=seed + 3, temperatures_K=(t_lo, t_hi))
         sources["md"] = (cands, keep_md or len(cands))
     if not sources:
         raise InputError("no candidates: give --crystals, --packings, --frames or --student with --md-runs",

@@ -22,9 +22,14 @@ Progress = Callable[[str, int, int, float | None], None]
 
 
 def md_candidates(student_dir: str | Path, runs: int, seed: int, n_atoms: int = 64, steps: int = 3000,
-                  sample_every: int = 100) -> list:
-    """Frames of ``runs`` short student MD runs over compositions (Sb 0.36/0.40/0.44), temperatures (300–1600 K)
-    and pressures (0–70 GPa, NPT; one run in four NVT at a random density): see :mod:`hpglass.potential.explore`."""
+                  sample_every: int = 100, temperatures_K: tuple[float, float] = (300.0, 1600.0)) -> list:
+    """Frames of ``runs`` short student MD runs over compositions (Sb 0.36/0.40/0.44), temperatures (uniform in
+    ``temperatures_K``, each run starting from a 1200 K melt or hotter) and pressures (0–70 GPa, NPT; one run in four
+    NVT at a random density): see :mod:`hpglass.potential.explore`."""
+    lo, hi = (float(t) for t in temperatures_K)
+    if not 0 < lo <= hi <= 5000:
+        raise InputError(f"MD temperatures must satisfy 0 < low ≤ high ≤ 5000 K, got {lo:g}, {hi:g}",
+                         field="md_temperatures")
     from .explore import explore
 
     pot = load_potential(student_dir)
@@ -33,7 +38,7 @@ def md_candidates(student_dir: str | Path, runs: int, seed: int, n_atoms: int = 
     for k in range(runs):
         start = ds.packing_candidates(1, seed=int(rng.integers(1 << 30)), n_atoms=n_atoms,
                                       density_range=(5.0, 7.5))[0]
-        temperature = float(rng.uniform(300, 1600))
+        temperature = float(rng.uniform(lo, hi))
         pressure = None if k % 4 == 3 else float(rng.uniform(0, 70))
         frames = explore(pot, start, temperature_K=temperature, pressure_GPa=pressure, steps=steps,
                          sample_every=sample_every, seed=int(rng.integers(1 << 30)),
