@@ -1141,7 +1141,8 @@ def _tc_panel(ax: Axes, tc_points: list[TcPoint]) -> None:
         te = np.array([np.nan if x.tc_err_K is None else x.tc_err_K for x in pts], dtype=float)
         pe = np.array([np.nan if x.pressure_err_GPa is None else x.pressure_err_GPa for x in pts], dtype=float)
         open_ = d == "decompression"
-        name = f"{run} {d}" + (f" ({lab})" if lab else "")
+        # a run named after its direction ("run1-decompression") is not labelled twice
+        name = (run if d in run else f"{run} {d}") + (f" ({lab})" if lab else "")
         _errorbar(ax, p, tc, yerr=None if np.all(np.isnan(te)) else te, xerr=None if np.all(np.isnan(pe)) else pe,
                     fmt=marker, color=c, mfc="white" if open_ else c, mec=c, ms=4.5, elinewidth=0.7, capsize=1.5,
                     label=name, gid=f"tc-{run}-{d}" + (f"-{lab}" if lab else ""), zorder=3)
