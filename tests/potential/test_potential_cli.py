@@ -62,3 +62,27 @@ def test_fit_refuses_unlabelled_data(tmp_path):
     r = CliRunner().invoke(app, ["potential", "fit", str(tmp_path / "bare.extxyz"), "--out", str(tmp_path / "p")])
     assert r.exit_code == 2
     assert "no energy/forces/stress" in r.output
+
+
+def test_fit_pod_model_writes_a_pod_that_validate_reads(tmp_path):
+    """``--model pod``: a POD fitted to the known SNAP's labels; its held-out errors (a different basis, so not
+    zero) are what ``validate`` recomputes from the written files."""
+    data = _data(tmp_path)
+    r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "pod"), "--model", "pod",
+                                 "--pod-linear", "--pod-rcut", "5", "--test-fraction", "0.25", "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert load_potential(tmp_path / "pod").metadata["fit"]["kind"] == "pod"
+    r = CliRunner().invoke(app, ["potential", "validate", str(tmp_path / "pod"), str(data), "--json"])
+    assert r.exit_code == 0, r.output
+    test_f = res["test"]["overall"]["force_eV_A"]
+    assert 0 < test_f < 0.5
+    # validate scores all 12 configurations, the fit's test only 4: the same potential, so the same order
+    assert json.loads(r.stdout)["overall"]["force_eV_A"] < 2 * test_f
+
+
+def test_fit_refuses_an_unknown_model(tmp_path):
+    data = _data(tmp_path)
+    r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "p"), "--model", "ace"])
+    assert r.exit_code == 2
+    assert "--model must be snap or pod" in r.output

@@ -126,6 +126,12 @@ def dataset(
 def fit(
     data: Annotated[list[Path], typer.Argument(help="labelled data sets (extxyz from `potential dataset`)")],
     out: Annotated[Path, typer.Option("--out", help="potential directory to write")],
+    model: Annotated[str, typer.Option(help="snap (bispectrum, pair_style snap) | pod (proper orthogonal "
+                                            "descriptors, pair_style pod)")] = "snap",
+    pod_rcut: Annotated[float, typer.Option(help="POD cutoff (Å)")] = 5.5,
+    pod_products: Annotated[bool, typer.Option(
+        "--pod-products/--pod-linear",
+        help="POD with the products of the 3- and 4-body descriptors (5-, 6-, 7-body terms)")] = True,
     twojmax: Annotated[int, typer.Option(help="bispectrum band limit 2J (6: 30, 8: 55 descriptors)")] = 6,
     rcutfac: Annotated[float, typer.Option(help="cutoff = rcutfac × (R_i + R_j), R = 0.5 (Å)")] = 5.0,
     quadratic: Annotated[bool, typer.Option(
@@ -144,12 +150,20 @@ def fit(
     seed: Annotated[int, typer.Option(help="seed of the train/test split")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
 ) -> None:
-    """Fit a SNAP potential to labelled data and validate it on a held-out split."""
+    """Fit a SNAP or POD potential to labelled data and validate it on a held-out split."""
+    from ..errors import InputError
+    from ..potential.pod import PodSpec
     from ..potential.snap import SnapSpec
     from ..potential.workflow import fit_potential
 
-    disp = None if dispersion == "none" else dispersion
-    spec = SnapSpec(twojmax=twojmax, rcutfac=rcutfac, quadratic=quadratic, dispersion=disp)
+    if model == "pod":
+        products = {"nrbf33": 4, "p33": 3, "nrbf34": 3, "p34": 2, "nrbf44": 2, "p44": 1} if pod_products else {}
+        spec = PodSpec(rcut=pod_rcut, **products)
+    elif model == "snap":
+        disp = None if dispersion == "none" else dispersion
+        spec = SnapSpec(twojmax=twojmax, rcutfac=rcutfac, quadratic=quadratic, dispersion=disp)
+    else:
+        raise InputError(f"--model must be snap or pod, got {model!r}", field="model")
     res = fit_potential(data, out, spec=spec, test_fraction=test_fraction, seed=seed, w_energy=w_energy,
                         w_force=w_force, w_stress=w_stress, alpha=alpha, max_force_eV_A=max_force,
                         progress=_Progress(json_out))

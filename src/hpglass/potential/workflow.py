@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from . import dataset as ds
 from .lammps_potential import load_potential
+from .pod import PodSpec, pod_design_matrix, write_pod_potential
 from .snap import SnapSpec, data_hash, design_matrix, fit_snap, label_arrays, write_snap_potential
 from .validate import split_configurations, validation_report
 
@@ -81,11 +82,17 @@ def build_dataset(out: str | Path, *, name: str, teacher: str, sources: dict[str
     return meta
 
 
-def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec, test_fraction: float = 0.15,
+def _describe(configs, spec, progress=None):
+    if isinstance(spec, PodSpec):
+        return pod_design_matrix(configs, spec, progress=progress)
+    return design_matrix(configs, spec, progress=progress)
+
+
+def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec | PodSpec, test_fraction: float = 0.15,
                   seed: int = 0, w_energy: float = 100.0, w_force: float = 10.0, w_stress: float = 5.0,
                   alpha: float = 1e-6, max_force_eV_A: float | None = None,
                   progress: Progress | None = None) -> dict[str, Any]:
-    """Fit a SNAP to the data sets, validate on a held-out stratified split, write the potential directory.
+    """Fit a SNAP or a POD (by the type of ``spec``) to the data sets, validate on a held-out stratified split, write the potential directory.
 
     ``max_force_eV_A``: configurations whose largest teacher force component exceeds it are left out (atoms
     pushed far into each other's cores are outside what MD visits, and a linear model that chases them loses
@@ -102,8 +109,8 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
     if len(configs) < 5:
         raise InputError(f"{len(configs)} labelled configurations: too few to fit", field="data")
     train, test = split_configurations(configs, test_fraction, seed)
-    design = design_matrix(configs, spec, progress=(lambda i, n: progress("describe", i, n, None))
-                           if progress else None)
+    design = _describe(configs, spec, progress=(lambda i, n: progress("describe", i, n, None))
+                       if progress else None)
     labels = label_arrays(configs, design)
     d_train = design.take(train)
     y_train = np.concatenate([labels[design.config == c] for c in train])
@@ -120,7 +127,7 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
                                                       "max_force_eV_A": max_force_eV_A,
                                                       "n_left_out_high_force": n_all - len(configs)},
             "errors": {"train": fit.rmse, "test": report.to_dict() if report else None}}
-    write_snap_potential(out, fit, metadata=meta)
+    (write_pod_potential if isinstance(spec, PodSpec) else write_snap_potential)(out, fit, metadata=meta)
     return {"potential": str(out), "train_rmse": fit.rmse, "test": report.to_dict() if report else None,
             "n_train": len(train), "n_test": len(test), "n_left_out_high_force": n_all - len(configs),
             "passed": bool(report and report.passed)}
@@ -129,19 +136,21 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
 def validate_potential(potential: str | Path, data: Sequence[str | Path]) -> dict[str, Any]:
     """Errors of the potential in ``potential`` against the teacher labels of ``data`` (per pressure bin)."""
     pot = load_potential(potential)
-    spec_dict = (pot.metadata.get("fit") or {}).get("spec")
+    fit_meta = pot.metadata.get("fit") or {}
+    spec_dict = fit_meta.get("spec")
     if not spec_dict:
-        raise InputError(f"{potential}: no SNAP settings in potential.json (not made by hpglass potential fit)",
-                         field="potential")
-    spec = SnapSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec_dict.items()})
+        raise InputError(f"{potential}: no descriptor settings in potential.json (not made by hpglass potential "
+                         "fit)", field="potential")
+    kind = PodSpec if fit_meta.get("kind") == "pod" else SnapSpec
+    spec = kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec_dict.items()})
     configs = []
     for p in data:
         configs += [a for a in ds.read_dataset(p) if not a.info.get("rejected")]
-    design = design_matrix(configs, spec)
+    design = _describe(configs, spec)
     labels = label_arrays(configs, design)
     from .snap import SnapFit
 
-    coef = _read_coefficients(pot, spec)
+    coef = _read_pod_coefficients(pot) if isinstance(spec, PodSpec) else _read_coefficients(pot, spec)
     fit = SnapFit(spec, coef, {}, 0.0, {})
     report = validation_report(configs, design, labels, fit.predict(design))
     return report.to_dict()
@@ -159,3 +168,10 @@ def _read_coefficients(pot, spec: SnapSpec) -> np.ndarray:
         i += ncoef
     return np.array(vals)
 
+
+
+def _read_pod_coefficients(pot) -> np.ndarray:
+    name = next(n for n in pot.metadata["files"] if n.endswith("_coefficients.pod"))
+    lines = (pot.directory / name).read_text().split("\n")
+    n = int(lines[0].split()[1])
+    return np.array([float(x) for x in lines[1:1 + n]])
