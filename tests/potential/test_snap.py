@@ -138,3 +138,16 @@ def test_potential_in_a_folder_with_blanks(known, tmp_path):
     a = configs[0].copy()
     a.calc = pot.calculator()
     assert a.get_potential_energy() == pytest.approx(labelled[0].get_potential_energy(), rel=1e-9)
+
+
+def test_normal_equations_match_lstsq(known, monkeypatch):
+    """The large-design path (normal equations) gives the SVD path's fit: predictions equal to 1e-6 of the labels'
+    scale (ridge 1e-6 keeps the condition number ≲ 1e8)."""
+    import hpglass.potential.snap as snap
+
+    _, _, design, _, _, labelled = known
+    y = label_arrays(labelled, design) + np.random.default_rng(2).normal(0, 0.02, design.A.shape[0])
+    svd = fit_snap(design, y, alpha=1e-6)
+    monkeypatch.setattr(snap, "LARGE_DESIGN", 0)
+    normal = fit_snap(design, y, alpha=1e-6)
+    assert np.allclose(normal.predict(design), svd.predict(design), atol=1e-6 * np.abs(y).max())
