@@ -17,7 +17,9 @@ Three ways to call it:
 * crystal references — ``hpglass simulate --crystal pnma|bcc --pressures … --out DIR``: 0 K full-cell
   relaxations along the ladder (:func:`hpglass.simulate.crystals.relax_ladder`): Pnma from the lowest pressure
   upwards, bcc from the highest downwards (its start, ``--bcc-density``, is a high-pressure density). Pressures
-  already relaxed in DIR are skipped.
+  already relaxed in DIR are skipped. With ``--engine lammps --potential DIR`` the forces and stress come from
+  that LAMMPS potential (through ``lammpslib``; the optimiser stays ASE's): the crystal references of a glass run
+  with the same potential.
 
 Potentials come from :data:`POTENTIALS` (name → :class:`Potential`): ``sevenn`` (SevenNet-0, the default) and
 ``chgnet`` (with a warning about its pressure response). Tests add cheap ASE calculators to that registry.
@@ -324,8 +326,6 @@ def simulate(
     if engine == "lammps":
         _refuse(ctx, {"device", "threads"}, "applies to the ASE engine; --engine lammps runs on CPU cores "
                                             "(use --mpi N)")
-        if crystal is not None:
-            raise InputError("--crystal relaxations run with the ASE engine", field="--engine")
         if resume is None and not _given(ctx, "potential"):
             raise InputError("--engine lammps needs --potential DIR (a folder with potential.json)",
                              field="--potential")
@@ -335,7 +335,8 @@ def simulate(
         _refuse(ctx, _MD_ONLY, "is an option of the melt–quench run, not of --crystal")
         if resume is not None:
             raise InputError("--crystal runs resume by themselves: run the same command again", field="--resume")
-        _run_crystal(crystal, parse_pressures(pressures), potential, device, threads, seed, out or DEFAULT_OUT,
+        pot = _lammps_crystal_potential(Path(potential)) if engine == "lammps" else _potential(potential)
+        _run_crystal(crystal, parse_pressures(pressures), pot, device, threads, seed, out or DEFAULT_OUT,
                      fmax, max_steps, optimizer, bcc_density, json_out)
         return
     _refuse(ctx, _CRYSTAL_ONLY, "applies to --crystal relaxations only")
@@ -555,7 +556,19 @@ def _run_lammps(config: ProtocolConfig, metadata: dict[str, Any], out: Path, mpi
 
 
 # -- crystals --------------------------------------------------------------------------------------------------------
-def _run_crystal(name: str, pressures: tuple[float, ...], potential: str, device: str, threads: int, seed: int,
+def _lammps_crystal_potential(directory: Path) -> Potential:
+    """A LAMMPS potential directory as the calculator of the crystal relaxations (ASE's optimiser and cell filter,
+    LAMMPS's forces and stress through ``lammpslib``): the crystal references of a glass run with that potential."""
+    from ..potential.lammps_potential import load_potential
+
+    meta = _lammps_metadata(directory, 1)
+    pot = load_potential(directory)
+    return Potential(name=str(pot.directory), factory=lambda device, threads: pot.calculator,
+                     info=lambda device, threads: meta | {"potential": str(pot.directory),
+                                                          "engine": "ASE optimiser, LAMMPS forces (lammpslib)"})
+
+
+def _run_crystal(name: str, pressures: tuple[float, ...], pot: Potential, device: str, threads: int, seed: int,
                  out: Path, fmax: float, max_steps: int, optimizer: str, bcc_density: float, json_out: bool) -> None:
     from .. import __version__
     from ..simulate.crystals import CRYSTALS, OPTIMIZERS, crystal, relax_ladder
@@ -575,7 +588,6 @@ def _run_crystal(name: str, pressures: tuple[float, ...], potential: str, device
         raise InputError(f"must be positive, got {bcc_density}", field="--bcc-density")
     # Pnma up from its ambient cell; bcc down from its high-pressure start
     ladder = sorted(pressures, reverse=(name == "bcc"))
-    pot = _potential(potential)
     if pot.check is not None:
         pot.check(device)
     metadata = pot.info(device, int(threads)) | {"crystal": name, "ladder_order_GPa": ladder}
