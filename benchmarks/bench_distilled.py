@@ -83,6 +83,17 @@ def time_student(atoms, steps: int, potential: str) -> float:
     return dt / steps / len(atoms) * 1e3
 
 
+def _describe(meta: dict) -> str:
+    spec = meta["fit"]["spec"]
+    if meta["fit"].get("kind") == "pod":
+        products = " with 3b×3b, 3b×4b, 4b×4b products" if spec.get("nrbf33") else ""
+        return (f"POD (2-body {spec['nrbf2']}, 3-body {spec['nrbf3']} × "
+                f"degree {spec['p3']}, 4-body {spec['nrbf4']} × degree {spec['p4']}{products}), cutoff "
+                f"{meta['cutoff_A']:g} Å, ZBL core")
+    return (f"SNAP 2J = {spec['twojmax']}{', quadratic' if spec['quadratic'] else ''}, cutoff {meta['cutoff_A']:g} Å, "
+            f"ZBL core{', D3 overlaid' if spec.get('dispersion') else ''}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--potential", required=True)
@@ -103,9 +114,7 @@ def main(argv=None) -> None:
         rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
     meta = json.loads((Path(a.potential) / "potential.json").read_text())
-    spec = meta["fit"]["spec"]
-    lines = [f"Student: SNAP 2J = {spec['twojmax']}{', quadratic' if spec['quadratic'] else ''}, cutoff "
-             f"{meta['cutoff_A']:g} Å, ZBL core{', D3 overlaid' if spec.get('dispersion') else ''}.", "",
+    lines = [f"Student: {_describe(meta)}.", "",
              "| atoms | student (ms / atom-step) | "
              + " | ".join(f"{t} (ms / atom-step) | speed-up vs {t}" for t in a.teachers.split(",")) + " |",
              "|---|---|" + "---|---|" * len(a.teachers.split(","))]
