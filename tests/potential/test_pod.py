@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _labels import label_with
 from _lammps_available import needs_lammps
-from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 
 from hpglass.errors import InputError
@@ -30,17 +30,6 @@ def _configs(n=3):
     return frames
 
 
-def _label_with(configs, calc):
-    out = []
-    for a in configs:
-        b = a.copy()
-        b.calc = calc
-        e, f, s = b.get_potential_energy(), b.get_forces(), b.get_stress()
-        b.calc = SinglePointCalculator(b, energy=e, forces=f, stress=s)
-        out.append(b)
-    return out
-
-
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     configs = _configs()
@@ -50,7 +39,7 @@ def known(tmp_path_factory):
     coef[0], coef[per] = -3.0, -2.5  # one-body: isolated-atom energies
     fit = SnapFit(SPEC, coef, {}, 0.0, {})
     pot_dir = write_pod_potential(tmp_path_factory.mktemp("pod"), fit)
-    labelled = _label_with(configs, load_potential(pot_dir).calculator())
+    labelled = label_with(configs, load_potential(pot_dir).calculator())
     return configs, design, fit, pot_dir, labelled
 
 
@@ -102,7 +91,7 @@ def test_fit_and_validate_round_trip(known, tmp_path):
     from hpglass.potential.workflow import fit_potential, validate_potential
 
     labelled = known[4]
-    more = _label_with(_configs(6)[3:] + _configs(6)[9:], load_potential(known[3]).calculator())
+    more = label_with(_configs(6)[3:] + _configs(6)[9:], load_potential(known[3]).calculator())
     data = tmp_path / "data.extxyz"
     for i, a in enumerate(labelled + more):
         a.info.update(source="frames", uid=f"c{i}", teacher="known-pod")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _labels import label_with
 from _lammps_available import needs_lammps
-from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 
 from hpglass.errors import InputError
@@ -43,17 +43,6 @@ def _known(spec, design, seed=3):
     return SnapFit(spec, coef, {}, 0.0, {"energy_meV_atom": 0.0, "force_eV_A": 0.0, "pressure_GPa": 0.0})
 
 
-def _label_with(configs, calc):
-    out = []
-    for a in configs:
-        b = a.copy()
-        b.calc = calc
-        e, f, s = b.get_potential_energy(), b.get_forces(), b.get_stress()
-        b.calc = SinglePointCalculator(b, energy=e, forces=f, stress=s)
-        out.append(b)
-    return out
-
-
 @pytest.fixture(scope="module")
 def known(tmp_path_factory):
     spec = SnapSpec(twojmax=4, dispersion="zero")
@@ -61,7 +50,7 @@ def known(tmp_path_factory):
     design = design_matrix(configs, spec)
     fit = _known(spec, design)
     pot_dir = write_snap_potential(tmp_path_factory.mktemp("pot"), fit)
-    labelled = _label_with(configs, load_potential(pot_dir).calculator())
+    labelled = label_with(configs, load_potential(pot_dir).calculator())
     return spec, configs, design, fit, pot_dir, labelled
 
 
@@ -143,7 +132,7 @@ def test_potential_in_a_folder_with_blanks(known, tmp_path):
 def test_normal_equations_match_lstsq(known, monkeypatch):
     """The large-design path (normal equations) gives the SVD path's fit: predictions equal to 1e-6 of the labels'
     scale (ridge 1e-6 keeps the condition number ≲ 1e8)."""
-    import hpglass.potential.snap as snap
+    from hpglass.potential import snap
 
     _, _, design, _, _, labelled = known
     y = label_arrays(labelled, design) + np.random.default_rng(2).normal(0, 0.02, design.A.shape[0])

@@ -173,7 +173,7 @@ def pod_design_matrix(configs: Sequence, spec: PodSpec,
 
     ncol = spec.n_columns
     lmp = open_lammps()
-    blocks, refs, kinds, cfg, n_atoms, volumes, rotations = [], [], [], [], [], [], []
+    blocks, refs, n_atoms, volumes, rotations = [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="hpglass-pod-") as tmp:
         param = Path(tmp) / "param.pod"
         param.write_text(spec.param_text())
@@ -225,8 +225,6 @@ def pod_design_matrix(configs: Sequence, spec: PodSpec,
                 virial_rows = -np.stack([t[0, 0], t[1, 1], t[2, 2], t[1, 2], t[0, 2], t[0, 1]])
                 blocks.append(np.vstack([raw, virial_rows]))
                 refs.append(ref)
-                kinds.append(np.r_[0, np.ones(3 * n, int), np.full(6, 2)])
-                cfg.append(np.full(1 + 3 * n + 6, k))
                 n_atoms.append(n)
                 volumes.append(volume)
                 rotations.append(rot)
@@ -234,8 +232,7 @@ def pod_design_matrix(configs: Sequence, spec: PodSpec,
                     progress(k + 1, len(configs))
         finally:
             lmp.close()
-    return Design(np.vstack(blocks), np.concatenate(refs), np.concatenate(kinds), np.concatenate(cfg),
-                  np.array(n_atoms), np.array(volumes), tuple(rotations), spec)
+    return Design.stack(blocks, refs, n_atoms, volumes, rotations, spec)
 
 
 def write_pod_potential(directory: str | Path, fit: SnapFit, *, name: str = "SbSe",

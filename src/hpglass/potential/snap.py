@@ -179,6 +179,15 @@ class Design:
     def __repr__(self) -> str:
         return f"Design({len(self.n_atoms)} configurations, {self.A.shape[0]} rows × {self.A.shape[1]} columns)"
 
+    @classmethod
+    def stack(cls, blocks: Sequence[np.ndarray], refs: Sequence[np.ndarray], n_atoms: Sequence[int],
+              volumes: Sequence[float], rotations: Sequence[np.ndarray], spec: Any) -> Design:
+        """One design from per-configuration blocks of 1 + 3N + 6 rows (energy, forces, virial)."""
+        kinds = [np.r_[0, np.ones(3 * n, int), np.full(6, 2)] for n in n_atoms]
+        cfg = [np.full(1 + 3 * n + 6, k) for k, n in enumerate(n_atoms)]
+        return cls(np.vstack(blocks), np.concatenate(refs), np.concatenate(kinds), np.concatenate(cfg),
+                   np.array(n_atoms), np.array(volumes), tuple(np.asarray(r) for r in rotations), spec)
+
     def take(self, configs: Sequence[int]) -> Design:
         """The rows of the given configurations, renumbered 0…k−1 in the given order."""
         configs = list(configs)
@@ -199,7 +208,7 @@ def design_matrix(configs: Sequence, spec: SnapSpec,
     lmp = open_lammps()
     nt = len(spec.elements)
     npt = spec.n_per_type
-    blocks, refs, kinds, cfg, n_atoms, volumes, rotations = [], [], [], [], [], [], []
+    blocks, refs, n_atoms, volumes, rotations = [], [], [], [], []
     try:
         for k, atoms in enumerate(configs):
             lmp.command("clear")
@@ -225,17 +234,14 @@ def design_matrix(configs: Sequence, spec: SnapSpec,
                 A[:, t * (1 + npt) + 1:(t + 1) * (1 + npt)] = raw[:, t * npt:(t + 1) * npt]
             blocks.append(A)
             refs.append(raw[:, -1])
-            kinds.append(np.r_[0, np.ones(3 * n, int), np.full(6, 2)])
-            cfg.append(np.full(raw.shape[0], k))
             n_atoms.append(n)
             volumes.append(volume)
-            rotations.append(np.asarray(prism.rot_mat))
+            rotations.append(prism.rot_mat)
             if progress:
                 progress(k + 1, len(configs))
     finally:
         lmp.close()
-    return Design(np.vstack(blocks), np.concatenate(refs), np.concatenate(kinds), np.concatenate(cfg),
-                  np.array(n_atoms), np.array(volumes), tuple(rotations), spec)
+    return Design.stack(blocks, refs, n_atoms, volumes, rotations, spec)
 
 
 def label_arrays(configs: Sequence, design: Design) -> np.ndarray:
