@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..errors import InputError
 from .lammps_potential import lammps_library_env, open_lammps
 
-__all__ = ["D3_CUTOFF_A", "D3_CN_CUTOFF_A", "d3_calculator", "d3_pair_commands"]
+__all__ = ["D3_CN_CUTOFF_A", "D3_CUTOFF_A", "d3_calculator", "d3_pair_commands"]
 
 D3_CUTOFF_A = 30.0
 D3_CN_CUTOFF_A = 20.0

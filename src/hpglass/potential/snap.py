@@ -292,7 +292,7 @@ def errors(design: Design, labels: np.ndarray, predicted: np.ndarray) -> dict[st
     p = s.reshape(-1, 6)[:, :3].mean(axis=1)
     return {"energy_meV_atom": float(np.sqrt(np.mean(e ** 2)) * 1000), "force_eV_A": float(np.sqrt(np.mean(f ** 2))),
             "pressure_GPa": float(np.sqrt(np.mean(p ** 2))), "stress_GPa": float(np.sqrt(np.mean(s ** 2))),
-            "n_configs": int(len(design.n_atoms))}
+            "n_configs": len(design.n_atoms)}
 
 
 def _row_weights(design: Design, w_energy: float, w_force: float, w_stress: float) -> np.ndarray:

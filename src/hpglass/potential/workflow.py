@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InputError
 from ..io.atomic import atomic_write_text
 from . import dataset as ds
-from .lammps_potential import load_potential
+from .lammps_potential import lammps_rows, load_potential
 from .pod import PodSpec, pod_design_matrix, write_pod_potential
 from .snap import SnapSpec, data_hash, design_matrix, fit_snap, label_arrays, write_snap_potential
 from .validate import split_configurations, validation_report
@@ -134,44 +134,24 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
 
 
 def validate_potential(potential: str | Path, data: Sequence[str | Path]) -> dict[str, Any]:
-    """Errors of the potential in ``potential`` against the teacher labels of ``data`` (per pressure bin)."""
-    pot = load_potential(potential)
-    fit_meta = pot.metadata.get("fit") or {}
-    spec_dict = fit_meta.get("spec")
-    if not spec_dict:
-        raise InputError(f"{potential}: no descriptor settings in potential.json (not made by hpglass potential "
-                         "fit)", field="potential")
-    kind = PodSpec if fit_meta.get("kind") == "pod" else SnapSpec
-    spec = kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec_dict.items()})
+    """Errors of the potential in ``potential`` against the teacher labels of ``data`` (per pressure bin).
+
+    The potential is evaluated by LAMMPS running its directory (:func:`lammps_rows`), whatever its kind (SNAP,
+    POD, NN-SNAP): what is validated is what the MD runs."""
+    from ase.calculators.lammps import Prism
+
+    from .snap import Design
+
+    load_potential(potential)  # one clear error for a missing or changed directory
     configs = []
     for p in data:
         configs += [a for a in ds.read_dataset(p) if not a.info.get("rejected")]
-    design = _describe(configs, spec)
+    if not configs:
+        raise InputError("no labelled configurations to validate against", field="data")
+    n_atoms = [len(a) for a in configs]
+    design = Design.stack([np.zeros((1 + 3 * n + 6, 0)) for n in n_atoms], [np.zeros(1 + 3 * n + 6) for n in n_atoms],
+                          n_atoms, [abs(np.linalg.det(np.asarray(a.cell))) for a in configs],
+                          [Prism(np.asarray(a.cell)).rot_mat for a in configs], None)
     labels = label_arrays(configs, design)
-    from .snap import SnapFit
-
-    coef = _read_pod_coefficients(pot) if isinstance(spec, PodSpec) else _read_coefficients(pot, spec)
-    fit = SnapFit(spec, coef, {}, 0.0, {})
-    report = validation_report(configs, design, labels, fit.predict(design))
+    report = validation_report(configs, design, labels, lammps_rows(potential, configs))
     return report.to_dict()
-
-
-def _read_coefficients(pot, spec: SnapSpec) -> np.ndarray:
-    name = next(n for n in pot.metadata["files"] if n.endswith(".snapcoeff"))
-    words = [ln.split() for ln in (pot.directory / name).read_text().splitlines() if ln.strip()
-             and not ln.startswith("#")]
-    nel, ncoef = int(words[0][0]), int(words[0][1])
-    vals, i = [], 1
-    for _ in range(nel):
-        i += 1
-        vals += [float(w[0]) for w in words[i:i + ncoef]]
-        i += ncoef
-    return np.array(vals)
-
-
-
-def _read_pod_coefficients(pot) -> np.ndarray:
-    name = next(n for n in pot.metadata["files"] if n.endswith("_coefficients.pod"))
-    lines = (pot.directory / name).read_text().split("\n")
-    n = int(lines[0].split()[1])
-    return np.array([float(x) for x in lines[1:1 + n]])
