@@ -1,6 +1,24 @@
-"""Label configurations with a calculator as a teacher would (energy, forces, stress frozen in a single point)."""
+"""Test helpers: small Sb–Se frames in awkward cells, and labels from a calculator as a teacher would give them."""
 
+from pathlib import Path
+
+import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import read
+
+FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+
+
+def sheared_frames(n: int):
+    """The first ``n`` frames of the bundled glass at 10 and 50 GPa, rattled; every other one in a sheared,
+    non-orthogonal cell (checks the rotation into LAMMPS's frame)."""
+    frames = read(FRAMES / "P_10GPa.extxyz", index=f":{n}") + read(FRAMES / "P_50GPa.extxyz", index=f":{n}")
+    for i, a in enumerate(frames):
+        a.rattle(0.05, seed=i)
+        if i % 2:
+            cell = np.asarray(a.cell) @ np.array([[1, 0.05, 0.02], [0, 1, -0.03], [0, 0, 1.0]])
+            a.set_cell(cell, scale_atoms=True)
+    return frames
 
 
 def label_with(configs, calc):

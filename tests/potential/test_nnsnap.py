@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _labels import label_with
+from _labels import label_with, sheared_frames
 from _lammps_available import needs_lammps
-from ase.io import read
 
 from hpglass.errors import InputError
 from hpglass.potential import nnsnap as nn
@@ -22,13 +21,7 @@ FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
 
 
 def _configs(n=2):
-    frames = read(FRAMES / "P_10GPa.extxyz", index=f":{n}") + read(FRAMES / "P_50GPa.extxyz", index=f":{n}")
-    for i, a in enumerate(frames):
-        a.rattle(0.05, seed=i)
-        if i % 2:  # a sheared, non-orthogonal cell: checks the rotation into LAMMPS's frame
-            cell = np.asarray(a.cell) @ np.array([[1, 0.05, 0.02], [0, 1, -0.03], [0, 0, 1.0]])
-            a.set_cell(cell, scale_atoms=True)
-    return frames
+    return sheared_frames(n)
 
 
 def _random_model(data, arch, seed, gain):

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _labels import label_with
+from _labels import label_with, sheared_frames
 from _lammps_available import needs_lammps
-from ase.io import read, write
+from ase.io import write
 
 from hpglass.errors import InputError
 from hpglass.potential.lammps_potential import load_potential
@@ -21,13 +21,7 @@ SPEC = PodSpec(rcut=5.0, nrbf2=4, nrbf3=3, p3=2, nrbf4=2, p4=1, nrbf33=2, p33=1,
 
 
 def _configs(n=3):
-    frames = read(FRAMES / "P_10GPa.extxyz", index=f":{n}") + read(FRAMES / "P_50GPa.extxyz", index=f":{n}")
-    for i, a in enumerate(frames):
-        a.rattle(0.05, seed=i)
-        if i % 2:  # a sheared, non-orthogonal cell: checks the rotation into LAMMPS's frame
-            cell = np.asarray(a.cell) @ np.array([[1, 0.05, 0.02], [0, 1, -0.03], [0, 0, 1.0]])
-            a.set_cell(cell, scale_atoms=True)
-    return frames
+    return sheared_frames(n)
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,7 @@ from .lammps_potential import (
     open_lammps,
     sha256_file,
 )
+from .pod import _strains
 from .snap import Design, SnapSpec, _json_default, _row_weights, errors
 
 __all__ = ["NNArch", "NNData", "NNSnapFit", "NNSnapModel", "fit_nnsnap", "load_nnsnap_model",
@@ -134,15 +135,6 @@ class NNData:
         pick = lambda xs: tuple(xs[c] for c in configs)
         return NNData(self.design.take(configs), pick(self.types), pick(self.B), pick(self.pairs), pick(self.dB),
                       pick(self.dBde), self.spec)
-
-
-def _strains() -> list[np.ndarray]:
-    out = []
-    for a, b in ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)):
-        e = np.zeros((3, 3))
-        e[a, b] = e[b, a] = 1.0 if a == b else 0.5
-        out.append(e)
-    return out
 
 
 def _sna_atom(lmp, n: int) -> np.ndarray:
