@@ -280,25 +280,42 @@ DEMO_BCC_REFERENCE: dict = {
 }
 
 
-def make_bcc_reference(out_dir, device: str = "cpu", threads: int = 1, progress=None) -> dict:
-    """The bcc reference trajectory of the bundled study: relax the cubic 250-atom disordered bcc Sb2Se3 at 60 GPa
-    (0 K, full cell, FIRE; :func:`hpglass.simulate.crystals.relax_ladder` in ``out_dir/relax``), then NPT MD at
-    300 K and 60 GPa from it (:func:`hpglass.simulate.run_protocol` in ``out_dir/md``), both with SevenNet-0 and
-    both resuming when run again. Returns {"relaxed": path, "frames": path of the sampled MD frames, ...}."""
+def make_bcc_reference(out_dir, device: str = "cpu", threads: int = 1, progress=None, potential_dir=None,
+                       spec: dict | None = None) -> dict:
+    """The bcc reference trajectory of the bundled study: relax the cubic disordered bcc Sb2Se3 at ``spec``'s
+    pressure (0 K, full cell, FIRE; :func:`hpglass.simulate.crystals.relax_ladder` in ``out_dir/relax``), then NPT
+    MD at 300 K and that pressure from it (``out_dir/md``), both resuming when run again.
+
+    potential_dir: ``None`` — SevenNet-0 for both (ASE's MD, :func:`hpglass.simulate.run_protocol`); a LAMMPS
+        potential directory — its forces through ``lammpslib`` for the relaxation and LAMMPS's own MD
+        (:func:`hpglass.simulate.lammps_engine.run_lammps_protocol`), as the glass run with that potential.
+    spec: the parameters (default :data:`DEMO_BCC_REFERENCE`); its ``"md"`` entries are
+        :class:`~hpglass.simulate.protocol.ProtocolConfig` fields.
+
+    Returns {"relaxed": path, "frames": path of the sampled MD frames, "relax": ladder, "md": result}."""
     import json
     from pathlib import Path
 
-    from .simulate import calculators
     from .simulate.crystals import bcc_sb2se3_cell, relax_ladder
     from .simulate.protocol import ProtocolConfig, run_protocol
 
-    s = DEMO_BCC_REFERENCE
+    s = DEMO_BCC_REFERENCE if spec is None else spec
     out = Path(out_dir)
     p = s["pressure_GPa"]
-    meta = calculators.potential_info("sevenn", device, threads) | {
-        "crystal": "bcc", "repeat": list(s["repeat"]), "bcc_start_density_g_cm3": s["start_density_g_cm3"],
-        "bcc_seed": s["seed"], "made_by": "hpglass.demo_study_data.make_bcc_reference"}
-    factory = calculators.calculator_factory("sevenn", device, threads)
+    if potential_dir is None:
+        from .simulate import calculators
+
+        meta = calculators.potential_info("sevenn", device, threads)
+        factory = calculators.calculator_factory("sevenn", device, threads)
+    else:
+        from .potential.lammps_potential import load_potential
+        from .simulate.lammps_engine import lammps_metadata
+
+        pot = load_potential(potential_dir)
+        meta = lammps_metadata(pot.directory) | {"potential": str(pot.directory)}
+        factory = pot.calculator
+    meta = meta | {"crystal": "bcc", "repeat": list(s["repeat"]), "bcc_start_density_g_cm3": s["start_density_g_cm3"],
+                   "bcc_seed": s["seed"], "made_by": "hpglass.demo_study_data.make_bcc_reference"}
     start = bcc_sb2se3_cell(density_g_cm3=s["start_density_g_cm3"], repeat=s["repeat"], seed=s["seed"])
     lad = relax_ladder(start, [p], factory, out / "relax", name="bcc", fmax=s["fmax_eV_A"], steps=s["relax_steps"],
                        metadata=meta)
@@ -309,7 +326,13 @@ def make_bcc_reference(out_dir, device: str = "cpu", threads: int = 1, progress=
     md.mkdir(parents=True, exist_ok=True)
     # the run record `hpglass simulate` writes (so that `hpglass simulate --resume OUT/md` continues it too)
     (md / "run.json").write_text(json.dumps({"config": cfg.to_dict(), "metadata": meta}, indent=1) + "\n")
-    res = run_protocol(cfg, factory, md, resume=(md / "checkpoint.json").is_file(), progress=progress, metadata=meta)
+    resume = (md / "checkpoint.json").is_file()
+    if potential_dir is None:
+        res = run_protocol(cfg, factory, md, resume=resume, progress=progress, metadata=meta)
+    else:
+        from .simulate.lammps_engine import run_lammps_protocol
+
+        res = run_lammps_protocol(cfg, potential_dir, md, resume=resume, progress=progress, metadata=meta)
     frames = next(f for f in res.files[f"P_{p:g}GPa"] if str(f).endswith(".extxyz"))
     return {"relaxed": Path(relaxed), "frames": Path(frames), "relax": lad, "md": res}
 

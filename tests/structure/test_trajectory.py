@@ -63,6 +63,29 @@ def test_extxyz_selection(tmp_path):
     assert got[1].info["frame_label"] == "frame 3"
 
 
+@pytest.mark.parametrize("suffix, opener", [(".gz", "gzip"), (".bz2", "bz2"), (".xz", "lzma")])
+def test_compressed_extxyz(tmp_path, suffix, opener):
+    """``frames.extxyz.gz`` (bz2, xz) reads as the plain file does, and its atom counts are checked too."""
+    import importlib
+
+    frames = _frames(4)
+    plain = tmp_path / "traj.extxyz"
+    write(plain, frames, format="extxyz")
+    packed = tmp_path / f"traj.extxyz{suffix}"
+    with importlib.import_module(opener).open(packed, "wb") as fh:
+        fh.write(plain.read_bytes())
+    got = read_frames(packed, "1:4:2")
+    assert len(got) == 2
+    np.testing.assert_allclose(got[1].positions, frames[3].positions, atol=1e-6)
+    bad = plain.read_text().splitlines(keepends=True)
+    bad[0] = "99999\n"
+    with importlib.import_module(opener).open(tmp_path / f"bad.extxyz{suffix}", "wt") as fh:
+        fh.writelines(bad)
+    with pytest.raises(InputError) as exc:
+        read_frames(tmp_path / f"bad.extxyz{suffix}")
+    _one_line(exc, "promises 99,999 atoms", "bad.extxyz")
+
+
 def test_xdatcar_poscar_cif(tmp_path):
     frames = _frames(4)
     xdat = tmp_path / "XDATCAR"

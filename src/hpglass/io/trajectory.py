@@ -125,7 +125,7 @@ def read_frames(path: str | os.PathLike, frames: str | int | slice | None = "::"
         if cols is not None and "element" not in cols and "mass" not in cols:
             raise InputError("this LAMMPS dump has only numeric atom types (no 'element' or 'mass' column): give the "
                              "element of each type (species, e.g. --species Sb,Se)", source=path, field="species")
-    if fmt in ("extxyz", "xyz") or (fmt is None and path.suffix.lower() in (".xyz", ".extxyz")):
+    if fmt in ("extxyz", "xyz") or (fmt is None and _plain_suffix(path) in (".xyz", ".extxyz")):
         _check_xyz_counts(path)
     try:
         from ase.io import read
@@ -163,12 +163,32 @@ def read_frames(path: str | os.PathLike, frames: str | int | slice | None = "::"
     return images
 
 
+#: compressed files that :func:`ase.io.read` opens by their suffix (``frames.extxyz.gz`` …)
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+
+
+def _plain_suffix(path: Path) -> str:
+    """The suffix that names the format: ``.extxyz`` for ``P_0GPa.extxyz`` and for ``P_0GPa.extxyz.gz``."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def _open_binary(path: Path):
+    """``path`` opened for reading bytes, decompressed when its suffix names gzip, bzip2 or xz (as ASE does)."""
+    import importlib
+
+    kind = _COMPRESSED.get(path.suffix.lower())
+    return open(path, "rb") if kind is None else importlib.import_module(kind).open(path, "rb")
+
+
 def _check_xyz_counts(path: Path) -> None:
     """Each (ext)xyz frame header's atom count must fit in the file. ASE's extxyz reader skips ``natoms`` lines with
     ``readline()`` in a ``range(natoms)`` loop that does not stop at the end of the file, so a corrupt count
     (``999…9``) spins forever; here the same scan stops at the end and names the line. Other malformations are
     left to ASE's own messages."""
-    with open(path, "rb") as fh:
+    with _open_binary(path) as fh:
         lineno = 0
         while True:
             line = fh.readline()
