@@ -132,3 +132,52 @@ def test_elf_entries_are_validated(tmp_path):
     with pytest.raises(InputError, match="twice"):
         parse_study(study(f'[{{ pressure_GPa = 0, file = "{path.name}" }}, {{ pressure_GPa = 0, file = '
                           f'"{path.name}" }}]'), base=tmp_path)
+
+
+def test_bundle_glass_run_keeps_sparse_frames_exactly(tmp_path):
+    """A run folder bundled sparsely: the kept frames are the stated indices (ending at the last), positions
+    exact to the file's 8 decimals, no momenta, the same bytes when bundled again, records copied whole."""
+    import json
+
+    from ase import Atoms
+    from ase.io import write
+
+    from hpglass.demo_study_data import bundle_glass_run, simulated_frames_by_pressure, sparse_indices
+
+    assert sparse_indices(20, 5) == [3, 7, 11, 15, 19] and sparse_indices(20, 3) == [6, 12, 19]
+    assert sparse_indices(4, 5) == [0, 1, 2, 3]
+    run = tmp_path / "run"
+    run.mkdir()
+    rng = np.random.default_rng(3)
+    stages = {"P_0GPa": 20, "P_10GPa": 20, "P_0GPa_decompress": 20}
+    made = {}
+    for stage, n in stages.items():
+        frames = []
+        for k in range(n):
+            a = Atoms("Sb2Se3", positions=rng.random((5, 3)) * 6, cell=np.eye(3) * 6, pbc=True)
+            a.set_momenta(rng.normal(size=(5, 3)))
+            a.info.update(stage=stage, step=100 * k, pressure_GPa=float(stage.split("_")[1][:-3]), temperature_K=300.0)
+            frames.append(a)
+        write(run / f"{stage}.extxyz", frames, format="extxyz")
+        made[stage] = frames
+        (run / f"{stage}.json").write_text(json.dumps({"stage": stage, "series": list(range(n))}))
+    (run / "run.json").write_text(json.dumps({"config": {"n_atoms": 5}}))
+    (run / "checkpoint.json").write_text("{}")
+    out = tmp_path / "bundle"
+    res = bundle_glass_run(run, out, keep=5, keep_decompression=3, records_name="glass5")
+    assert res["frames"] == {"P_0GPa.extxyz.gz": [3, 7, 11, 15, 19], "P_0GPa_decompress.extxyz.gz": [6, 12, 19],
+                             "P_10GPa.extxyz.gz": [3, 7, 11, 15, 19]}
+    first = {p.name: p.read_bytes() for p in out.glob("*.gz")}
+    bundle_glass_run(run, tmp_path / "again", keep=5, keep_decompression=3, records_name="glass5")
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "again").glob("*.gz")}
+    comp = simulated_frames_by_pressure(out)
+    dec = simulated_frames_by_pressure(out, decompression=True)
+    assert list(comp) == [0.0, 10.0] and list(dec) == [0.0]
+    for got, ref in zip(comp[10.0], [made["P_10GPa"][i] for i in (3, 7, 11, 15, 19)], strict=True):
+        np.testing.assert_allclose(got.positions, ref.positions, atol=1e-8)
+        assert "momenta" not in got.arrays and got.info["step"] == ref.info["step"]
+    assert [f.info["step"] for f in dec[0.0]] == [600, 1200, 1900]
+    recs = sorted(p.name for p in (out / "records" / "glass5").iterdir())
+    assert recs == ["P_0GPa.json", "P_0GPa_decompress.json", "P_10GPa.json", "run.json"]
+    assert json.loads((out / "records" / "glass5" / "run.json").read_text())["bundled_frames"]["kept_indices"] == \
+        res["frames"]

@@ -30,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["DEMO_BCC_REFERENCE", "DEMO_ELF", "DEMO_STUDY_DIFFRACTION", "DEMO_STUDY_SIMULATION",
-           "DEMO_STUDY_TRANSPORT", "bundle_elf_grid", "bundle_elf_run", "bundled_study_toml", "demo_study_toml",
-           "elf_grid_name", "make_bcc_reference", "make_demo_study_patterns", "make_demo_study_transport", "model_tcs",
-           "simulated_frames_by_pressure"]
+           "DEMO_STUDY_TRANSPORT", "bundle_elf_grid", "bundle_elf_run", "bundle_glass_run", "bundled_study_toml",
+           "demo_study_toml", "elf_grid_name", "make_bcc_reference", "make_demo_study_patterns",
+           "make_demo_study_transport", "model_tcs", "simulated_frames_by_pressure", "sparse_indices"]
 
 DEMO_STUDY_TRANSPORT: dict = {
     "label": ("SYNTHETIC DynaCool-ETO-format R(T) files made by hpglass.demo_study_data.make_demo_study_transport "
@@ -191,19 +191,86 @@ DEMO_STUDY_DIFFRACTION: dict = {
 }
 
 
-def simulated_frames_by_pressure(run_dir) -> dict[float, list]:
-    """Pressure (GPa) → sampled frames of every compression stage ``P_<p>GPa.extxyz`` of a simulate run."""
+_STAGE_FILE = r"P_([0-9.]+)GPa(_decompress)?\.extxyz(\.gz)?"
+
+
+def simulated_frames_by_pressure(run_dir, decompression: bool = False) -> dict[float, list]:
+    """Pressure (GPa) → sampled frames of every compression stage ``P_<p>GPa.extxyz`` (or ``.extxyz.gz``) of a
+    simulate run or of a bundle of one; ``decompression=True``: of the ``P_<p>GPa_decompress`` stages instead."""
     import re
     from pathlib import Path
 
     from ase.io import read
 
     out = {}
-    for path in sorted(Path(run_dir).glob("P_*GPa.extxyz")):
-        m = re.fullmatch(r"P_([0-9.]+)GPa\.extxyz", path.name)
-        if m:
+    for path in sorted(Path(run_dir).glob("P_*GPa*.extxyz*")):
+        m = re.fullmatch(_STAGE_FILE, path.name)
+        if m and bool(m.group(2)) == decompression:
             out[float(m.group(1))] = read(path, index=":")
     return dict(sorted(out.items()))
+
+
+def sparse_indices(n: int, keep: int) -> list[int]:
+    """``keep`` indices of ``n`` frames, evenly spaced and ending at the last (the frame the ELF and the final
+    state are taken from): n = 20, keep = 5 → [3, 7, 11, 15, 19]."""
+    if n <= keep:
+        return list(range(n))
+    step = n / keep
+    return sorted({n - 1 - int(round(k * step)) for k in range(keep)})
+
+
+def bundle_glass_run(run_dir, out_folder, keep: int = 5, keep_decompression: int = 3,
+                     records_name: str | None = None) -> dict:
+    """Bundle a ``hpglass simulate`` run sparsely: of each stage's sampled frames keep ``keep`` (decompression
+    stages: ``keep_decompression``), evenly spaced and ending at the last (:func:`sparse_indices`), positions and
+    cell only (the momenta are not used by any analysis), as ``P_<p>GPa[_decompress].extxyz.gz`` (gzip level 9,
+    mtime 0: the same bytes every time); every stage record and ``run.json`` go to ``records/<records_name>/``
+    whole (their density, temperature and pressure series cover every sample of the run, not only the kept
+    frames). Returns {"frames": {file name: kept indices}, "records": folder, "bytes": total bytes written}."""
+    import gzip
+    import io
+    import json
+    import re
+    from pathlib import Path
+
+    from ase.io import read, write
+
+    from .io.atomic import atomic_write_bytes, atomic_write_text
+
+    run_dir, out_folder = Path(run_dir), Path(out_folder)
+    rec_dir = out_folder / "records" / (records_name or run_dir.name)
+    rec_dir.mkdir(parents=True, exist_ok=True)
+    kept: dict[str, list[int]] = {}
+    total = 0
+    for path in sorted(run_dir.glob("P_*GPa*.extxyz")):
+        m = re.fullmatch(_STAGE_FILE, path.name)
+        if not m:
+            continue
+        frames = read(path, index=":")
+        idx = sparse_indices(len(frames), keep_decompression if m.group(2) else keep)
+        buf = io.StringIO()
+        for i in idx:
+            f = frames[i]
+            f.arrays.pop("momenta", None)
+            f.calc = None
+            write(buf, f, format="extxyz", columns=["symbols", "positions"], write_info=True)
+        data = gzip.compress(buf.getvalue().encode("utf-8"), compresslevel=9, mtime=0)
+        name = path.name + ".gz"
+        atomic_write_bytes(out_folder / name, data)
+        kept[name] = idx
+        total += len(data)
+    for path in sorted([*run_dir.glob("*.json")]):
+        if path.name in ("checkpoint.json", "lammps_job.json"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.name == "run.json":  # where the frames went, and which were kept
+            rec = json.loads(text)
+            rec["bundled_frames"] = {"made_by": "hpglass.demo_study_data.bundle_glass_run", "kept_indices": kept,
+                                     "columns": "species, positions (momenta dropped)"}
+            text = json.dumps(rec, indent=1) + "\n"
+        atomic_write_text(rec_dir / path.name, text)
+        total += len(text.encode("utf-8"))
+    return {"frames": kept, "records": rec_dir, "bytes": total}
 
 
 def make_demo_study_patterns(frames_by_pressure: dict[float, list]) -> dict[str, str]:
@@ -415,23 +482,35 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+#: what the study file says of the simulated glass (its [study] description and [[simulation]] name)
+_GLASS80_TEXT = {
+    "description": ("an 80-atom\na-Sb2Se3 glass melt-quenched and compressed with the SevenNet-0 potential "
+                    "(hpglass simulate), X-ray"),
+    "header": "SevenNet-0",
+    "name": "a-Sb2Se3 (SevenNet-0)",
+}
+
+
 def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eos: dict,
                     references: dict[str, str], frames_folder: str = "../simulated",
-                    sim_model: str = "", xrd_model: str = "", elf: dict[float, str] | None = None) -> str:
-    """Text of the bundled study file for simulated frames at ``sim_pressures`` (files ``P_<p>GPa.extxyz`` in
-    ``frames_folder``), the patterns made from them and the model transport runs of this module; ``references``
-    (label → file) and ``elf`` (pressure → ELF grid file) are relative to ``frames_folder``."""
+                    sim_model: str = "", xrd_model: str = "", elf: dict[float, str] | None = None,
+                    frames_suffix: str = ".extxyz", glass_text: dict[str, str] | None = None) -> str:
+    """Text of the bundled study file for simulated frames at ``sim_pressures`` (files ``P_<p>GPa<frames_suffix>``
+    in ``frames_folder``), the patterns made from them and the model transport runs of this module; ``references``
+    (label → file) and ``elf`` (pressure → ELF grid file) are relative to ``frames_folder``; ``glass_text`` says
+    what the glass is (keys of ``_GLASS80_TEXT``)."""
+    g = _GLASS80_TEXT if glass_text is None else glass_text
     t = DEMO_STUDY_TRANSPORT
     lines = [
         "# The bundled demo study of hpglass (`hpglass demo` runs it; `hpglass run study.toml --out DIR` too).",
-        "# Inputs: a-Sb2Se3 SIMULATED with `hpglass simulate` (SevenNet-0), X-ray patterns COMPUTED from those",
+        f"# Inputs: a-Sb2Se3 SIMULATED with `hpglass simulate` ({g['header']}), X-ray patterns COMPUTED from those",
         "# frames, and SYNTHETIC transport curves from a stated model — every stream says so in the report.",
         "# Made by hpglass.demo_study_data.demo_study_toml; relative paths resolve against this file.",
         "",
         "[study]",
         'name = "a-Sb2Se3: simulated glass, patterns computed from it, model transport (bundled demo)"',
-        'description = """The analysis of Zhang et al., PRL 127, 127002 (2021) redone on open inputs: an 80-atom',
-        "a-Sb2Se3 glass melt-quenched and compressed with the SevenNet-0 potential (hpglass simulate), X-ray",
+        'description = """The analysis of Zhang et al., PRL 127, 127002 (2021) redone on open inputs: '
+        + g["description"],
         "patterns computed from its frames with a model diamond-cell background and counting noise (true",
         "densities known), and R(T) curves of two compressions and a decompression from a piecewise model of",
         'the paper\'s Tc(P) (hpglass.demo_study_data)."""',
@@ -482,9 +561,10 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
             lines.append("")
     # fixed bond cutoffs (Å): an 80-atom cell is too small (r_max ≈ 6 Å) to bound every first shell by a g(r)
     # minimum; 3.3 Å sits in the Sb–Se / Sb–Sb minimum of a-Sb2Se3 at ambient, 3.0 Å bounds Se–Se bonds (2.35 Å)
-    lines += ["[[simulation]]", 'name = "a-Sb2Se3 (SevenNet-0)"', 'direction = "compression"', 'rings = "primitive"',
+    lines += ["[[simulation]]", f"name = {_toml_str(g['name'])}", 'direction = "compression"', 'rings = "primitive"',
               "max_ring = 8", 'cutoffs_A = { "Sb-Se" = 3.3, "Sb-Sb" = 3.3, "Se-Se" = 3.0 }', "frames = ["]
-    lines += [f'    {{ pressure_GPa = {p:g}, file = "{frames_folder}/P_{p:g}GPa.extxyz" }},' for p in sim_pressures]
+    lines += [f'    {{ pressure_GPa = {p:g}, file = "{frames_folder}/P_{p:g}GPa{frames_suffix}" }},'
+              for p in sim_pressures]
     lines += ["]", "references = { " + ", ".join(f"{_toml_str(k)} = \"{frames_folder}/{v}\""
                                               for k, v in references.items()) + " }"]
     if elf:
