@@ -216,7 +216,7 @@ def sparse_indices(n: int, keep: int) -> list[int]:
     if n <= keep:
         return list(range(n))
     step = n / keep
-    return sorted({n - 1 - int(round(k * step)) for k in range(keep)})
+    return sorted({n - 1 - round(k * step) for k in range(keep)})
 
 
 def bundle_glass_run(run_dir, out_folder, keep: int = 5, keep_decompression: int = 3,
