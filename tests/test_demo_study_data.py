@@ -80,3 +80,19 @@ def test_bundled_patterns_are_what_the_frames_make():
     assert sorted(fresh) == sorted(p.name for p in folder.iterdir())
     for name, text in fresh.items():
         assert (folder / name).read_text() == text, name
+
+
+def test_one_bundled_pattern_is_what_its_frames_make():
+    """The top-pressure pattern (its cell the smallest: the fewest k vectors), the empty cell and the manifest are
+    regenerated exactly from the bundled frames with ``only=``: the noise of the patterns left out is still drawn."""
+    from hpglass.demo_study_data import (DEMO_STUDY_DIFFRACTION, make_demo_study_patterns,
+                                         simulated_frames_by_pressure)
+
+    frames = simulated_frames_by_pressure(demo_folder() / "simulated")
+    top = max(frames)
+    fresh = make_demo_study_patterns(frames, only={top})
+    s = DEMO_STUDY_DIFFRACTION
+    assert sorted(fresh) == sorted([f"xrd_{top:05.1f}GPa.xy", s["background_file"], s["manifest"]])
+    folder = demo_folder() / s["folder"]
+    for name, text in fresh.items():
+        assert (folder / name).read_text() == text, name

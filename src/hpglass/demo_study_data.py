@@ -273,9 +273,13 @@ def bundle_glass_run(run_dir, out_folder, keep: int = 5, keep_decompression: int
     return {"frames": kept, "records": rec_dir, "bytes": total}
 
 
-def make_demo_study_patterns(frames_by_pressure: dict[float, list]) -> dict[str, str]:
+def make_demo_study_patterns(frames_by_pressure: dict[float, list], only=None) -> dict[str, str]:
     """File name → text of one 2θ pattern per pressure, the empty cell and a manifest with the TRUE density
-    (the frames' mean) and background scale of each file."""
+    (the frames' mean) and background scale of each file.
+
+    only: pressures whose patterns to make (default all); the others are left out of the result, but their noise
+        is still drawn, so each file made is the same as in the full set (the S(q) of a 540-atom frame costs
+        ≈ 20 s, so a test can regenerate one pattern instead of all)."""
     from .demo_data import empty_cell_text, xy_text
     from .scattering.synthetic import dac_background, sample_intensity
     from .simulate.protocol import density_g_cm3
@@ -292,19 +296,22 @@ def make_demo_study_patterns(frames_by_pressure: dict[float, list]) -> dict[str,
     files, rows = {}, []
     for i, p in enumerate(pressures):
         frames = frames_by_pressure[p]
+        rho = float(np.mean([density_g_cm3(f) for f in frames]))
+        scale = s["bkg_scales"][0] + (s["bkg_scales"][1] - s["bkg_scales"][0]) * i / max(len(pressures) - 1, 1)
+        name = f"xrd_{p:05.1f}GPa.xy"
+        rows.append(f"{name},{p:g},compression,{rho:.6f},{scale:.5f}")
+        if only is not None and p not in only:
+            rng.normal(size=q.size)  # this file's noise: the next files' stay the same
+            continue
         res = reciprocal_xray_sq(frames, edges)
         sq = _smooth_binned(q, res.q, res.sq, res.n_vectors, s["smooth_A-1"])
-        rho = float(np.mean([density_g_cm3(f) for f in frames]))
         comp = "".join(f"{el}{n}" for el, n in _counts(frames[0]).items())
-        scale = s["bkg_scales"][0] + (s["bkg_scales"][1] - s["bkg_scales"][0]) * i / max(len(pressures) - 1, 1)
         y = sample_intensity(q, sq, comp, lam, s["alpha"]) + scale * bkg
         y = y + rng.normal(size=q.size) * np.sqrt(np.abs(y) / s["counts"])
-        name = f"xrd_{p:05.1f}GPa.xy"
         head = [f"# {s['label']}", f"# pressure {p:g} GPa; TRUE density {rho:.5f} g/cm3 (mean of {len(frames)} "
                 f"frames); background scale {scale:.4f}; alpha {s['alpha']}", f"# Wavelength: {lam * 1e-10:.6e}",
                 "#       2th_deg             I"]
         files[name] = xy_text(head, tth, y)
-        rows.append(f"{name},{p:g},compression,{rho:.6f},{scale:.5f}")
     bk = bkg + rng.normal(size=q.size) * np.sqrt(bkg / s["counts"])
     files[s["background_file"]] = empty_cell_text(s["label"], lam, tth, bk)
     files[s["manifest"]] = "\n".join(
