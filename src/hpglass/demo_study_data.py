@@ -32,7 +32,8 @@ import numpy as np
 __all__ = ["DEMO_BCC_REFERENCE", "DEMO_ELF", "DEMO_STUDY_DIFFRACTION", "DEMO_STUDY_SIMULATION",
            "DEMO_STUDY_TRANSPORT", "bundle_elf_grid", "bundle_elf_run", "bundle_glass_run", "bundled_study_toml",
            "demo_study_toml", "elf_grid_name", "make_bcc_reference", "make_demo_study_patterns",
-           "make_demo_study_transport", "model_tcs", "simulated_frames_by_pressure", "sparse_indices"]
+           "make_demo_study_transport", "model_tcs", "simulated_frames_by_pressure", "sparse_indices",
+           "write_simulated_bundle"]
 
 DEMO_STUDY_TRANSPORT: dict = {
     "label": ("SYNTHETIC DynaCool-ETO-format R(T) files made by hpglass.demo_study_data.make_demo_study_transport "
@@ -611,3 +612,77 @@ def bundled_study_toml() -> str:
     xrd = [f"xrd_{p:05.1f}GPa.xy" for p in s["pressures_GPa"]]
     return demo_study_toml(list(s["pressures_GPa"]), xrd, s["crystal_eos"], s["references"],
                            sim_model=s["model"], elf=s["elf"])
+
+
+# -- regenerating the bundled simulated study from new runs ---------------------------------------------------------
+def write_simulated_bundle(glass_run, crystals, bcc_reference, elf_runs: dict[float, object], demo=None,
+                           keep: int = 5, keep_decompression: int = 3, keep_bcc: int = 10,
+                           study_toml: str | None = None, records_name: str = "glass") -> dict:
+    """Replace the bundled study's simulated inputs (``demo/simulated``, ``demo/study_xrd``, ``demo/study/study.toml``)
+    by those of new runs; ``demo`` defaults to the package's demo folder (a copy for a dry run).
+
+    glass_run: a finished ``hpglass simulate`` run folder — bundled sparsely by :func:`bundle_glass_run`.
+    crystals: a ``hpglass simulate --crystal pnma`` folder (``pnma_P_<p>GPa.extxyz``, ``pnma_eos.csv/json``), copied.
+    bcc_reference: a :func:`make_bcc_reference` folder: ``relax/`` copied, the MD frames thinned to ``keep_bcc``
+        (:func:`sparse_indices`) as ``bcc_reference/bcc_P_<p>GPa_md.extxyz``, the MD records to ``bcc_reference/md``.
+    elf_runs: pressure → ``hpglass elf`` frame folder, bundled by :func:`bundle_elf_run` (with the frame the ELF was
+        computed on, ``elf/elf_P_<p>GPa_frame.extxyz``: it may come from a smaller cell than the glass run's).
+    study_toml: the study file's text (default :func:`bundled_study_toml`, i.e. :data:`DEMO_STUDY_SIMULATION`).
+
+    The X-ray patterns are made from the bundled frames (:func:`make_demo_study_patterns`), so that the test that
+    regenerates them from the package's frames holds. Returns what was written, with sizes in bytes."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from ase.io import read, write
+
+    from .demo_data import demo_folder
+    from .io.atomic import atomic_write_text
+
+    demo = Path(demo) if demo is not None else demo_folder()
+    sim = demo / "simulated"
+    for old in [*sim.glob("P_*GPa*.extxyz*"), sim / "records", sim / "crystals", sim / "bcc_reference", sim / "elf"]:
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.exists():
+            old.unlink()
+    glass = bundle_glass_run(glass_run, sim, keep=keep, keep_decompression=keep_decompression,
+                             records_name=records_name)
+    crystals = Path(crystals)
+    (sim / "crystals").mkdir(parents=True)
+    for f in sorted(crystals.iterdir()):
+        if re.fullmatch(r"pnma_(P_[0-9.]+GPa\.extxyz|eos\.csv|eos\.json)", f.name):
+            shutil.copy2(f, sim / "crystals" / f.name)
+    bcc_in, bcc_out = Path(bcc_reference), sim / DEMO_BCC_REFERENCE["folder"]
+    shutil.copytree(bcc_in / "relax", bcc_out / "relax")
+    (bcc_out / "md").mkdir(parents=True)
+    md_frames = sorted((bcc_in / "md").glob("P_*GPa.extxyz"))
+    for f in md_frames:
+        frames = read(f, index=":")
+        kept = [frames[i] for i in sparse_indices(len(frames), keep_bcc)]
+        for a in kept:
+            a.arrays.pop("momenta", None)
+            a.calc = None
+        write(bcc_out / f"bcc_{f.stem}_md.extxyz", kept, format="extxyz", columns=["symbols", "positions"])
+    for f in sorted((bcc_in / "md").glob("*.json")):
+        if f.name not in ("checkpoint.json", "lammps_job.json"):
+            shutil.copy2(f, bcc_out / "md" / f.name)
+    elf_out = sim / DEMO_ELF["folder"]
+    elf_out.mkdir(parents=True)
+    elf = {}
+    for p, run in sorted(elf_runs.items()):
+        elf[p] = bundle_elf_run(run, p, elf_out)
+        frame = read(Path(run) / "frame.extxyz")
+        frame.arrays.pop("momenta", None)
+        write(elf_out / f"elf_P_{p:g}GPa_frame.extxyz", frame, format="extxyz", columns=["symbols", "positions"])
+    files = make_demo_study_patterns(simulated_frames_by_pressure(sim))
+    xrd = demo / DEMO_STUDY_DIFFRACTION["folder"]
+    shutil.rmtree(xrd, ignore_errors=True)
+    xrd.mkdir(parents=True)
+    for name, text in files.items():
+        atomic_write_text(xrd / name, text)
+    atomic_write_text(demo / "study" / "study.toml", bundled_study_toml() if study_toml is None else study_toml)
+    size = {str(f.relative_to(demo)): f.stat().st_size for f in sorted(sim.rglob("*")) if f.is_file()}
+    return {"glass": glass, "elf": elf, "patterns": sorted(files), "bytes": size,
+            "simulated_bytes": sum(v for k, v in size.items() if not k.endswith(".md"))}
