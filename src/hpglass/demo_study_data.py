@@ -279,8 +279,8 @@ def make_demo_study_patterns(frames_by_pressure: dict[float, list], only=None) -
     (the frames' mean) and background scale of each file.
 
     only: pressures whose patterns to make (default all); the others are left out of the result, but their noise
-        is still drawn, so each file made is the same as in the full set (the S(q) of a 540-atom frame costs
-        ≈ 20 s, so a test can regenerate one pattern instead of all)."""
+        is still drawn, so each file made is the same as in the full set (the S(q) of five 540-atom frames
+        costs 25–60 s of CPU, by cell size, so a test can regenerate one pattern instead of all)."""
     from .demo_data import empty_cell_text, xy_text
     from .scattering.synthetic import dac_background, sample_intensity
     from .simulate.protocol import density_g_cm3
