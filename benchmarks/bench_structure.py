@@ -5,7 +5,7 @@
     python benchmarks/bench_structure.py --update-readme  # also rewrite the bench:structure block of README.md
 
 Frames: random hard-core packings of Sb2Se3 at 5.5 g/cm³ (minimum distance 2.3 Å, hpglass.structure.random_cell)
-with 3000 and 20000 atoms, and the bundled 80-atom a-Sb2Se3 glass (data/demo/simulated/P_0GPa.extxyz) replicated
+with 3000 and 20000 atoms, and the bundled 80-atom a-Sb2Se3 glass (data/glass80-sevennet/P_0GPa.extxyz) replicated
 4×3×3 (2880 atoms) and 7×6×6 (20160 atoms). Every analysis starts from the same ase.Atoms frame, and each tool's
 timed region holds everything it needs to get from the positions to the result:
 
@@ -54,7 +54,7 @@ import numpy as np  # noqa: E402
 
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- bench:structure:begin -->", "<!-- bench:structure:end -->"
-GLASS = Path(__file__).resolve().parents[1] / "src" / "hpglass" / "data" / "demo" / "simulated" / "P_0GPa.extxyz"
+GLASS = Path(__file__).resolve().parents[1] / "data" / "glass80-sevennet" / "P_0GPa.extxyz"
 
 CUTS = {"Sb-Se": 3.2, "Sb-Sb": 3.1, "Se-Se": 2.7}
 CUTS_Z = {(51, 34): 3.2, (51, 51): 3.1, (34, 34): 2.7}  # the same, as matscipy takes them

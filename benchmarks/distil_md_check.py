@@ -1,7 +1,7 @@
 """MD acceptance of a distilled potential: the same protocol, cell and seed with the teacher and with the student.
 
 Both run :func:`hpglass.simulate.run_protocol` (ASE, Berendsen NPT at 300 K) from the same 0 GPa glass (the last
-frame of the bundled 80-atom glass, ``src/hpglass/data/demo/simulated/P_0GPa.extxyz``) up the ladder 0 → 20 → 60
+frame of the bundled 80-atom glass, ``data/glass80-sevennet/P_0GPa.extxyz``) up the ladder 0 → 20 → 60
 GPa: ``--equil`` steps to equilibrate and ``--prod`` of production at each pressure, a frame every 50 steps,
 2 fs steps. The teacher is SevenNet-0 + D3 through ASE; the student is the potential directory through
 ``ase.calculators.lammpslib`` — the same integrator, so any difference is the potential's.
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, replace_block  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-START = ROOT / "src/hpglass/data/demo/simulated/P_0GPa.extxyz"
+START = ROOT / "data/glass80-sevennet/P_0GPa.extxyz"
 PRESSURES = (0.0, 20.0, 60.0)
 
 

@@ -25,7 +25,7 @@ from common import machine, replace_block  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PNMA = ROOT / "src/hpglass/data/structures/Sb2Se3_Pnma_PBE.vasp"
-GLASS = ROOT / "src/hpglass/data/demo/simulated/P_0GPa.extxyz"
+GLASS = ROOT / "data/glass80-sevennet/P_0GPa.extxyz"
 MEASURED_PNMA = 5.83
 
 

@@ -336,20 +336,21 @@ def _counts(atoms) -> dict[str, int]:
 
 # -- the bcc reference trajectory (claim M6) ------------------------------------------------------------------------
 DEMO_BCC_REFERENCE: dict = {
-    "label": "bcc Sb2Se3, 60 GPa (SevenNet-0, 300 K NPT MD)",
+    "label": "bcc Sb2Se3, 60 GPa (POD student, 300 K NPT MD)",
     "pressure_GPa": 60.0,
     # a cubic 5 × 5 × 5 supercell of the disordered bcc (250 atoms, 100 Sb / 150 Se): the default 5 × 5 × 2 cell of
     # ``hpglass simulate --crystal bcc`` is only 2 a ≈ 6.3 Å high, so its g(r) would end at ≈ 3.2 Å (half the
-    # smallest cell height); the cubic one reaches ≈ 8 Å, beyond the glass cell's ≈ 6 Å
+    # smallest cell height); the cubic one reaches ≈ 8 Å
     "repeat": (5, 5, 5),
     "start_density_g_cm3": 7.5,
     "seed": 60,
     "fmax_eV_A": 0.01,
     "relax_steps": 500,
-    # NPT MD from the relaxed crystal: 0.5 ps to equilibrate at 300 K and 60 GPa, 1 ps of production
-    "md": {"timestep_fs": 2.0, "temperature_K": 300.0, "equilibration_steps": 0, "pressure_equilibration_steps": 250,
-           "steps_per_pressure": 500, "sample_every": 50, "checkpoint_every": 50, "thermostat_time_fs": 100.0,
-           "barostat_time_fs": 500.0, "compressibility_per_GPa": 0.02, "barostat": "isotropic", "seed": 2060},
+    # LAMMPS NPT MD from the relaxed crystal: 5 ps to equilibrate at 300 K and 60 GPa, 20 ps of production (the
+    # length of a glass stage), a frame every 1 ps; the bundle keeps 10 of the 20 frames
+    "md": {"timestep_fs": 2.0, "temperature_K": 300.0, "equilibration_steps": 0, "pressure_equilibration_steps": 2500,
+           "steps_per_pressure": 10000, "sample_every": 500, "checkpoint_every": 2500, "thermostat_time_fs": 100.0,
+           "barostat_time_fs": 1000.0, "barostat": "isotropic", "seed": 2060},
     "folder": "bcc_reference",
     "file": "bcc_P_60GPa_md.extxyz",
 }
@@ -567,8 +568,8 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
             if model_tcs(p, spec["direction"]) and p in t["field_pressures_GPa"].get(run, ()):
                 lines.append(f"fields_T = [{', '.join(f'{h:g}' for h in t['fields_T'])}]")
             lines.append("")
-    # fixed bond cutoffs (Å): an 80-atom cell is too small (r_max ≈ 6 Å) to bound every first shell by a g(r)
-    # minimum; 3.3 Å sits in the Sb–Se / Sb–Sb minimum of a-Sb2Se3 at ambient, 3.0 Å bounds Se–Se bonds (2.35 Å)
+    # fixed bond cutoffs (Å), the same for every pressure and for the 80-atom cells of the ELF frames (r_max ≈ 6 Å,
+    # too short to bound every first shell by a g(r) minimum); 3.3 Å sits in the Sb–Se / Sb–Sb minimum of a-Sb2Se3 at ambient, 3.0 Å bounds Se–Se bonds (2.35 Å)
     lines += ["[[simulation]]", f"name = {_toml_str(g['name'])}", 'direction = "compression"', 'rings = "primitive"',
               "max_ring = 8", 'cutoffs_A = { "Sb-Se" = 3.3, "Sb-Sb" = 3.3, "Se-Se" = 3.0 }', "frames = ["]
     lines += [f'    {{ pressure_GPa = {p:g}, file = "{frames_folder}/P_{p:g}GPa{frames_suffix}" }},'
@@ -590,19 +591,27 @@ def demo_study_toml(sim_pressures: list[float], xrd_files: list[str], crystal_eo
 #: crystal EOS (a BM3 fit of the Pnma ladder ``simulated/crystals/pnma_eos.csv``), the crystal reference
 #: trajectories and ELF grids (relative to ``simulated/``) and the simulation's provenance
 DEMO_STUDY_SIMULATION: dict = {
-    "pressures_GPa": (0.0, 5.0, 10.0, 16.0, 20.0, 30.0, 40.0, 50.0, 60.0),
+    "pressures_GPa": (0.0, 5.0, 10.0, 16.0, 20.0, 25.0, 30.0, 35.0, 40.0, 50.0, 60.0),
     "crystal_eos": {
-        "form": "bm3", "rho0_g_cm3": 5.3031, "K0_GPa": 10.739, "K0p": 9.732,
-        "label": ("Pnma Sb2Se3 relaxed at 0 K with SevenNet-0 at 0-60 GPa (hpglass simulate --crystal pnma), BM3 "
-                  "fit of all 9 points: rho0 5.303 +- 0.023 g/cm3, K0 10.7 +- 0.6 GPa, K0' 9.7 +- 0.3"),
-        "legend": "Pnma, SevenNet-0, 0 K (BM3 fit)"},
-    "references": {"Pnma Sb2Se3, 0 GPa (SevenNet-0, 0 K)": "crystals/pnma_P_0GPa.extxyz",
+        "form": "bm3", "rho0_g_cm3": 5.6680, "K0_GPa": 20.322, "K0p": 6.402,
+        "label": ("Pnma Sb2Se3 relaxed at 0 K with the POD student at 0-60 GPa (hpglass simulate --engine lammps "
+                  "--crystal pnma), BM3 fit of the 6 points <= 25 GPa: rho0 5.668 +- 0.052 g/cm3, K0 20.3 +- 2.4 GPa, "
+                  "K0' 6.4 +- 0.5; within 0.9 % of the relaxed densities up to 60 GPa"),
+        "legend": "Pnma, POD student, 0 K (BM3 fit)"},
+    "references": {"Pnma Sb2Se3, 0 GPa (POD student, 0 K)": "crystals/pnma_P_0GPa.extxyz",
                    DEMO_BCC_REFERENCE["label"]: f"{DEMO_BCC_REFERENCE['folder']}/{DEMO_BCC_REFERENCE['file']}"},
     "elf": {p: f"{DEMO_ELF['folder']}/{elf_grid_name(p)}" for p in DEMO_ELF["pressures_GPa"]},
-    "model": ("hpglass simulate with SevenNet-0 (7net-0, sevenn 0.13.0): 80 atoms, melt 1200 K 3 ps, quench 200 K/ps, "
-              "300 K; Berendsen NPT ladder 0-20 GPa in one run, 30 GPa and 40-60 GPa in branches; bcc reference: "
-              "250-atom disordered bcc, NPT MD at 60 GPa and 300 K; ELF: GPAW PBE 400 eV of the last 0 and 30 GPa "
-              "frames (see simulated/README.md)"),
+    "frames_suffix": ".extxyz.gz",
+    "glass_text": {
+        "description": ("a 540-atom\na-Sb2Se3 glass melt-quenched (10 K/ps) and compressed with a POD potential "
+                        "distilled from SevenNet-0 + D3\n(hpglass simulate --engine lammps), X-ray"),
+        "header": "POD distilled from SevenNet-0 + D3, LAMMPS",
+        "name": "a-Sb2Se3 (540 atoms, POD student of SevenNet-0 + D3)"},
+    "model": ("hpglass simulate --engine lammps with the POD student data/distil/pod-sb2se3-r3 (distilled from "
+              "SevenNet-0 + D3): 540 atoms, melt 1200 K 20 ps, quench 10 K/ps, 10 ps at 300 K; NPT (Nose-Hoover/MTK) "
+              "5 ps + 20 ps at each of 0-60 GPa, then back to 0; bcc reference: 250-atom disordered bcc, 20 ps NPT at "
+              "60 GPa and 300 K; ELF: GPAW PBE 400 eV of the last 0 and 30 GPa frames of an 80-atom glass made with "
+              "the same protocol (see simulated/README.md)"),
 }
 
 
@@ -611,7 +620,8 @@ def bundled_study_toml() -> str:
     s = DEMO_STUDY_SIMULATION
     xrd = [f"xrd_{p:05.1f}GPa.xy" for p in s["pressures_GPa"]]
     return demo_study_toml(list(s["pressures_GPa"]), xrd, s["crystal_eos"], s["references"],
-                           sim_model=s["model"], elf=s["elf"])
+                           sim_model=s["model"], elf=s["elf"], frames_suffix=s.get("frames_suffix", ".extxyz"),
+                           glass_text=s.get("glass_text"))
 
 
 # -- regenerating the bundled simulated study from new runs ---------------------------------------------------------

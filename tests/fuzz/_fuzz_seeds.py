@@ -194,7 +194,7 @@ def images() -> list[tuple[str, bytes, str, bytes, list[str]]]:
 
 def frames() -> list[tuple[str, bytes, list[str]]]:
     sim = DEMO / "simulated"
-    return [("P_0GPa.extxyz", read(sim / "P_0GPa.extxyz"), []),
+    return [("P_0GPa.extxyz", read(REPO / "data" / "glass80-sevennet" / "P_0GPa.extxyz"), []),
             ("pnma_P_10GPa.extxyz", read(sim / "crystals" / "pnma_P_10GPa.extxyz"), []),
             ("random_packing.extxyz", read(DEMO / "frames" / "random_Sb2Se3_packing.extxyz"), []),
             ("Sb2Se3_Pnma_PBE.vasp", read(BUNDLED / "structures" / "Sb2Se3_Pnma_PBE.vasp"), [])]

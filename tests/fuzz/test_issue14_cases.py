@@ -106,7 +106,7 @@ def test_elf_bins_1e20(fuzz_runner, tmp_path):
 
 def test_xyz_atom_count_beyond_the_file(fuzz_runner, tmp_path):
     """Fuzz finding: a 1000-digit atom count on an extxyz header line made ASE's reader loop for ever (a hang)."""
-    data = S.read(S.DEMO / "simulated" / "P_0GPa.extxyz")
+    data = S.read(S.REPO / "data" / "glass80-sevennet" / "P_0GPa.extxyz")
     f = tmp_path / "bad.extxyz"
     f.write_bytes(b"9" * 1000 + data[data.index(b"\n"):])
     fails_cleanly(fuzz_runner, tmp_path, ["structure", f, "--rings", "none", "--out", tmp_path / "out", "--json"],

@@ -6,7 +6,7 @@ import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 
-FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+FRAMES = Path(__file__).resolve().parents[2] / "data/glass80-sevennet"
 
 
 def sheared_frames(n: int):

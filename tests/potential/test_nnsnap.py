@@ -17,7 +17,7 @@ from hpglass.potential.snap import SnapFit, SnapSpec, design_matrix, fit_snap, l
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 pytestmark = needs_lammps
-FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+FRAMES = Path(__file__).resolve().parents[2] / "data/glass80-sevennet"
 
 
 def _configs(n=2):

@@ -14,7 +14,7 @@ from hpglass.potential.pod import PodSpec, n_pod_coefficients, pod_design_matrix
 from hpglass.potential.snap import SnapFit, fit_snap, label_arrays
 
 pytestmark = needs_lammps
-FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+FRAMES = Path(__file__).resolve().parents[2] / "data/glass80-sevennet"
 # small basis with every descriptor kind (2-, 3-, 4-body and the three products) so each path is exercised fast
 SPEC = PodSpec(rcut=5.0, nrbf2=4, nrbf3=3, p3=2, nrbf4=2, p4=1, nrbf33=2, p33=1, nrbf34=2, p34=1, nrbf44=1,
                p44=0)

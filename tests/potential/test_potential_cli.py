@@ -15,7 +15,7 @@ from hpglass.potential.lammps_potential import load_potential
 from hpglass.potential.snap import SnapFit, SnapSpec, design_matrix, write_snap_potential
 
 pytestmark = needs_lammps
-FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+FRAMES = Path(__file__).resolve().parents[2] / "data/glass80-sevennet"
 
 
 def _data(tmp_path):

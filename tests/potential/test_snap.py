@@ -21,7 +21,7 @@ from hpglass.potential.snap import (
 )
 
 pytestmark = needs_lammps
-FRAMES = Path(__file__).resolve().parents[2] / "src/hpglass/data/demo/simulated"
+FRAMES = Path(__file__).resolve().parents[2] / "data/glass80-sevennet"
 
 
 def _configs(n=5):

@@ -161,11 +161,11 @@ def test_average_records():
 
 
 # -- cutoffs that are not given: covalent radii, plausible first minima, warnings (issue 12) --------------------------
-DEMO = Path(__file__).resolve().parents[2] / "src" / "hpglass" / "data" / "demo" / "simulated"
+GLASS80 = Path(__file__).resolve().parents[2] / "data" / "glass80-sevennet"  # the 80-atom SevenNet-0 glass
 
 
 def _bundled(name: str, index=":"):
-    path = DEMO / name
+    path = GLASS80 / name
     if not path.is_file():
         pytest.skip(f"{name} not bundled")
     return ase.io.read(path, index)
@@ -218,7 +218,7 @@ def test_auto_rule_crystal_without_like_bonds_warns():
 
 
 def test_pnma_sb2se3_bundled_covalent():
-    """The bundled Pnma Sb2Se3 (0 GPa, relaxed with the simulation's potential): Sb–Se 2.63–3.11 Å are bonds at
+    """The Pnma Sb2Se3 relaxed with SevenNet-0 at 0 GPa (the 80-atom glass's crystal): Sb–Se 2.63–3.11 Å are bonds at
     1.2 × (r_Sb + r_Se) = 3.108 Å, the 3.25 Å contact is not; no Sb–Sb or Se–Se bond."""
     atoms = _bundled("crystals/pnma_P_0GPa.extxyz", -1)
     res = coordination(atoms, None, rule="covalent")

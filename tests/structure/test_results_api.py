@@ -36,7 +36,7 @@ from hpglass.structure import (
 
 matplotlib.use("Agg")
 
-DEMO = Path(__file__).resolve().parents[2] / "src" / "hpglass" / "data" / "demo" / "simulated"
+DEMO = Path(__file__).resolve().parents[2] / "data" / "glass80-sevennet"  # the 80-atom SevenNet-0 glass
 
 
 def _npt_frames(n: int = 4) -> list:

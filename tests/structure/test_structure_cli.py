@@ -124,7 +124,7 @@ def test_two_files_must_match(random_frames, tmp_path):
 
 @pytest.fixture
 def glass20(tmp_path) -> Path:
-    src = Path(__file__).resolve().parents[2] / "src" / "hpglass" / "data" / "demo" / "simulated" / "P_20GPa.extxyz"
+    src = Path(__file__).resolve().parents[2] / "data" / "glass80-sevennet" / "P_20GPa.extxyz"  # 80-atom fixture
     if not src.is_file():
         pytest.skip("bundled a-Sb2Se3 frames not there")
     return Path(shutil.copy(src, tmp_path / "P_20GPa.extxyz"))

@@ -12,7 +12,7 @@ Sources (each configuration carries ``info["source"]`` and a content hash ``info
     density) of Sb fractions 0.36, 0.40 and 0.44 (Sb₂Se₃ ± 10 %) between ``density_range`` g/cm³ — liquid-like,
     high-energy starting points.
 ``frames``
-    Frames of existing trajectories (the bundled 80-atom glass at 0–60 GPa, the bcc reference at 60 GPa, or any
+    Frames of existing trajectories (the bundled glass at 0–60 GPa, the bcc reference at 60 GPa, or any
     extxyz the user gives): configurations visited by the teacher's own MD.
 ``md``
     Frames of MD runs made with a previous student (the active-learning round): the configurations the student

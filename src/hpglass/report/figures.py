@@ -1061,7 +1061,10 @@ def fig3_simulation(structures: Sequence[StructureAtPressure] | None = None, *, 
             ax.plot(p, v, MARKERS[k % len(MARKERS)] + "-", color=colour(k), ms=3.5, lw=0.9, label=f"{m}-ring",
                     gid=f"rings-{m}")
         if sizes:
-            ax.legend(loc="best", fontsize=6, ncol=2)
+            # six or more ring sizes fill the panel: a band above the data holds the legend (3 columns)
+            lo, hi = ax.get_ylim()
+            ax.set_ylim(lo, hi + 0.3 * (hi - lo))
+            ax.legend(loc="upper left", fontsize=6, ncol=3, columnspacing=0.8, handlelength=1.5)
             _single_pressure_xlim(ax, items)
         else:
             _note(ax)
