@@ -74,6 +74,10 @@ def test_demo_claims(demo):
         if c.agree != NOT_SUPPORTED:
             assert c.measured != "—"
     assert rows["S1d"].value == pytest.approx(res.diffraction[0].q1_fit.breakpoints[0])
+    # the LDA/HDA boundary read from the q1 breakpoint quotes the breakpoint's own (interval-wide) σ
+    b = res.phase_diagram.boundary("LDA/HDA")
+    assert b.source.startswith("q1 breakpoint")
+    assert b.err_GPa == pytest.approx(rows["S1d"].err) == pytest.approx(rows["D3a"].err)
 
 
 def test_measured_column_follows_the_data(demo):

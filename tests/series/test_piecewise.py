@@ -266,3 +266,22 @@ def test_bic_with_understated_sigma_keeps_true_segments():
     assert f.n_segments == 2 and f.meta["bic_chi2_scale"] > 10
     assert f.bic == pytest.approx(f.bic_by_segments[2])
     assert fit_piecewise(p, q, None).n_segments == 2
+
+
+def test_ci_sigma_follows_the_profile_interval():
+    """The σ a boundary or claim quotes for a breakpoint is as wide as its profile interval: ±1.96σ spans the wider
+    side of the 95 % interval, never less than the curvature error, and the curvature error where a side is open."""
+    from hpglass.series.piecewise import ci_sigma
+
+    assert ci_sigma(10.0, 1.0, (8.04, 11.96), 0.95) == pytest.approx(1.0, rel=1e-3)
+    assert ci_sigma(13.8, 1.7, (11.0, 25.0), 0.95) == pytest.approx(11.2 / 1.959964, rel=1e-6)
+    assert ci_sigma(10.0, 2.0, (9.5, 10.5), 0.95) == 2.0
+    assert ci_sigma(10.0, 1.0, (-np.inf, 12.0), 0.95) == 1.0
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 40, 9)
+    y = np.where(x < 15, 0.02 * x, 0.3 + 0.005 * (x - 15)) + rng.normal(0, 0.01, x.size)
+    fit = fit_piecewise(x, y, 2)
+    s = fit.breakpoint_sigma(0)
+    lo, hi = fit.breakpoint_ci[0]
+    assert s >= fit.breakpoint_errs[0]
+    assert 1.959964 * s >= max(fit.breakpoints[0] - lo, hi - fit.breakpoints[0]) - 1e-9

@@ -231,7 +231,8 @@ def m_sigma_inflection(res):
     b = d["breakpoints_GPa"]
     if len(b) < 2:
         return f"the σ(P) fit has {len(b) + 1} regime(s), not three"
-    e = d["breakpoint_errs_GPa"][1]
+    level = run.sigma["regimes"].get("parameters", {}).get("ci_level", 0.95)
+    e = ci_sigma(b[1], d["breakpoint_errs_GPa"][1], d["breakpoint_ci_GPa"][1], level)
     return Measured(b[1], e, f"second σ(P) break {_fmt(b[1], e, 'GPa')}", run.provenance)
 
 
@@ -393,19 +394,16 @@ def _slope(j: int):
             return f"the q1 trend has {fit.n_segments} segment(s)"
         v, e = fit.slopes[j], fit.slope_errs[j]
         if getattr(fit, "slope_ci", ()):
-            e = _ci_sigma(v, e, fit.slope_ci[j], fit.ci_level)
+            e = ci_sigma(v, e, fit.slope_ci[j], fit.ci_level)
         return Measured(v, e, _fmt(v, e, "Å⁻¹/GPa"), r.provenance)
     return m
 
 
-def _ci_sigma(v: float, err: float, ci: tuple[float, float], level: float) -> float:
-    """The 1σ that makes ±2σ (the claims' rule) as wide as the fit's own interval at ``level``: with few degrees of
-    freedom (Student t) or a non-quadratic profile the interval is wider than ±1.96 err."""
-    from scipy.stats import norm
+def ci_sigma(value: float, err: float, ci: tuple[float, float], level: float) -> float:
+    """:func:`hpglass.series.piecewise.ci_sigma` (imported when used: scipy stays out of the import of this module)."""
+    from ..series.piecewise import ci_sigma as _ci
 
-    z = float(norm.ppf(0.5 + level / 2.0))
-    half = max(v - ci[0], ci[1] - v)
-    return float(max(err, half / z)) if np.isfinite(half) else err
+    return _ci(value, err, ci, level)
 
 
 def m_q1_break(res):
@@ -417,7 +415,7 @@ def m_q1_break(res):
         return f"the q1 trend has {fit.n_segments} segment(s)"
     v, e = fit.breakpoints[0], fit.breakpoint_errs[0]
     lo, hi = fit.breakpoint_ci[0]
-    e = _ci_sigma(v, e, (lo, hi), fit.ci_level)
+    e = ci_sigma(v, e, (lo, hi), fit.ci_level)
     return Measured(v, e, f"{_fmt(v, e, 'GPa')} ({100 * fit.ci_level:g} % CI {lo:.1f}–{hi:.1f})", r.provenance)
 
 
