@@ -186,7 +186,16 @@ def fit(cache: Path, out: Path, kappa: float, ridge3: float, steps: tuple[int, i
     out.mkdir(parents=True, exist_ok=True)
     path = out / "SbSe.uf3"
     write_lammps(path, b, model.coefficients)
-    res = {"partial": f"{len(train)} of {len(train) + len(missing)} training configurations" if missing else None,
+    # the written file is the fitted model: LAMMPS's energy = features · coefficients less the one-body terms
+    check = []
+    for i in test[:5]:
+        e = np.load(cache / f"{i:04d}.npz")["energy"][1:]
+        lmp, _ = _lammps(configs[i], path)
+        lmp.command("run 0")
+        check.append(abs(lmp.get_thermo("pe") - (e[2:] @ model.coefficients[2:])))
+        lmp.close()
+    res = {"lammps_vs_model_energy_max_abs_eV": float(max(check)),
+           "partial": f"{len(train)} of {len(train) + len(missing)} training configurations" if missing else None,
            "basis": "2-body 1.5–5.5 Å × 20; 3-body 3.6/3.6/7.2 Å × 5/5/10; cubic; trailing trim 3",
            "kappa": kappa, "ridge_3b": ridge3, "n_train": len(train), "n_test": len(test),
            "train_force_eV_A": float(np.sqrt(np.mean((xf @ model.coefficients - yf) ** 2))),
