@@ -9,6 +9,8 @@ level; the target for the 95 % intervals is 0.90–0.98 (the binomial 1σ of a c
 Intervals:
 
 * ``±err`` — value ± z·err with z = 1 (68.27 %) and 1.96 (95 %), i.e. how a reader uses "value ± err";
+* ``±σ(CI)`` — value ± z·σ with the breakpoint σ the study quotes (``PiecewiseFit.breakpoint_sigma``: ±1.96σ spans
+  the wider side of the 95 % profile interval, never less than ``err``);
 * ``profile`` — the breakpoint's profile-likelihood interval (``PiecewiseFit.breakpoint_ci``), computed at
   ci_level 0.6827 and 0.95;
 * ``slope_ci`` — the slopes' intervals (``PiecewiseFit.slope_ci``: Student t when the error scale was estimated
@@ -116,7 +118,7 @@ def _pw_cases() -> list[PwCase]:
 
 
 def run_piecewise(case: PwCase, n: int, seed: int) -> list[dict]:
-    est: dict[str, list] = {k: [] for k in ("b_p95", "b_p68", "b", "b_err", "s1", "s1_err", "s2", "s2_err", "chi",
+    est: dict[str, list] = {k: [] for k in ("b_p95", "b_p68", "b", "b_err", "b_sig", "s1", "s1_err", "s2", "s2_err", "chi",
                                             "s1_ci95", "s2_ci95", "s1_ci68", "s2_ci68")}
     y_true = case.truth(case.x)
     for rep in range(n):
@@ -128,6 +130,7 @@ def run_piecewise(case: PwCase, n: int, seed: int) -> list[dict]:
         est["b_p68"].append(f68.breakpoint_ci[0])
         est["b"].append(f95.breakpoints[0])
         est["b_err"].append(f95.breakpoint_errs[0])
+        est["b_sig"].append(f95.breakpoint_sigma(0))
         for j in (0, 1):
             est[f"s{j + 1}"].append(f95.slopes[j])
             est[f"s{j + 1}_err"].append(f95.slope_errs[j])
@@ -140,7 +143,8 @@ def run_piecewise(case: PwCase, n: int, seed: int) -> list[dict]:
     chi = float(np.median(a["chi"]))
     rows = [_row("breakpoint (2-regime)", "profile", case.break_true, a["b"], None, chi,
                  ci68=a["b_p68"], ci95=a["b_p95"]),
-            _row("breakpoint (2-regime)", "±err", case.break_true, a["b"], a["b_err"], chi)]
+            _row("breakpoint (2-regime)", "±err", case.break_true, a["b"], a["b_err"], chi),
+            _row("breakpoint (2-regime)", "±σ(CI)", case.break_true, a["b"], a["b_sig"], chi)]
     for j in (1, 2):
         if np.all(np.isfinite(a[f"s{j}_ci95"])):
             rows.append(_row(f"slope {j}", "slope_ci", case.slopes_true[j - 1], a[f"s{j}"], None, chi,

@@ -58,6 +58,13 @@ def test_three_regimes_recovered():
                                   strict=True):
         assert lo < bt < hi
         assert abs(b - bt) < 3 * e
+    # the reported σ is the one the study quotes: ±1.96σ spans the wider side of the 95 % interval, and never
+    # less than the curvature error of the fit
+    for j, (b, e, (lo, hi)) in enumerate(zip(r.breakpoints_GPa, r.breakpoint_errs_GPa, r.breakpoint_ci_GPa,
+                                             strict=True)):
+        assert e >= r.fit.breakpoint_errs[j]
+        assert 1.96 * e >= max(b - lo, hi - b) - 1e-9
+        assert e == pytest.approx(max(r.fit.breakpoint_errs[j], max(b - lo, hi - b) / 1.959963984540054))
     for reg, st in zip(r.regimes, (0.35, 0.08, 0.01), strict=True):
         assert abs(reg.slope_dec_per_GPa - st) < 3 * reg.slope_err_dec_per_GPa
     assert r.regimes[0].p_lo_GPa == pytest.approx(0.5) and r.regimes[-1].p_hi_GPa == pytest.approx(57.0)

@@ -231,8 +231,7 @@ def m_sigma_inflection(res):
     b = d["breakpoints_GPa"]
     if len(b) < 2:
         return f"the σ(P) fit has {len(b) + 1} regime(s), not three"
-    level = run.sigma["regimes"].get("parameters", {}).get("ci_level", 0.95)
-    e = ci_sigma(b[1], d["breakpoint_errs_GPa"][1], d["breakpoint_ci_GPa"][1], level)
+    e = d["breakpoint_errs_GPa"][1]  # already consistent with the profile interval (DirectionRegimes)
     return Measured(b[1], e, f"second σ(P) break {_fmt(b[1], e, 'GPa')}", run.provenance)
 
 

@@ -293,8 +293,6 @@ def _ci_err(fit, j: int) -> float | None:
 def phase_diagram(study: Study, diffraction: tuple[DiffractionRunResult, ...],
                   transport: tuple[TransportRunResult, ...]) -> PhaseDiagram:
     """Tc(P) of all transport runs and the LDA / HDA / bcc regions with their boundaries (module docstring)."""
-    from ..series.piecewise import ci_sigma
-
     crit = study.analysis.tc_criterion
     tc_points = []
     for run in transport:
@@ -328,8 +326,7 @@ def phase_diagram(study: Study, diffraction: tuple[DiffractionRunResult, ...],
         d = reg["directions"].get("compression") or next(iter(reg["directions"].values()))
         for j, b in enumerate(d["breakpoints_GPa"]):
             sig_breaks.append({"quantity": f"σ(P) breakpoint {j + 1}", "run": run.name, "pressure_GPa": b,
-                               "err_GPa": ci_sigma(b, d["breakpoint_errs_GPa"][j], d["breakpoint_ci_GPa"][j],
-                                                   reg.get("parameters", {}).get("ci_level", 0.95)),
+                               "err_GPa": d["breakpoint_errs_GPa"][j],
                                "ci_GPa": d["breakpoint_ci_GPa"][j],
                                "stream": "transport", "provenance": run.provenance, "index": j})
     sig_first = [s for s in sig_breaks if s["index"] == 0]

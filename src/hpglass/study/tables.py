@@ -82,15 +82,11 @@ def table_rows(result: StudyResult) -> dict[str, tuple[list[dict], str]]:
         reg = (run.sigma or {}).get("regimes")
         if not reg:
             continue
-        from ..series.piecewise import ci_sigma
-
-        level = reg.get("parameters", {}).get("ci_level", 0.95)
         for direction, dd in reg["directions"].items():
             for k, r in enumerate(dd["regimes"]):
                 s.append({"run": run.name, "direction": direction, "regime": k + 1, **r,
                           "breakpoint_GPa": dd["breakpoints_GPa"][k] if k < len(dd["breakpoints_GPa"]) else None,
-                          "breakpoint_err_GPa": ci_sigma(dd["breakpoints_GPa"][k], dd["breakpoint_errs_GPa"][k],
-                                                         dd["breakpoint_ci_GPa"][k], level)
+                          "breakpoint_err_GPa": dd["breakpoint_errs_GPa"][k]
                           if k < len(dd["breakpoint_errs_GPa"]) else None, "provenance": run.provenance})
     if s:
         out["transport_sigma_regimes"] = (s, ("log10 σ(P) regimes: slope (decades/GPa) and the breakpoint that ends "

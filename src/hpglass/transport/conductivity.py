@@ -69,6 +69,9 @@ class Regime:
 class DirectionRegimes:
     """The fit of one direction (compression / decompression / all).
 
+    breakpoint_errs_GPa : 1σ of each breakpoint consistent with its profile interval
+        (:meth:`PiecewiseFit.breakpoint_sigma`: ±1.96σ spans the wider side of the 95 % interval, never less than
+        the curvature error ``fit.breakpoint_errs``) — the σ the study's tables, phase diagram and claims quote.
     change_decades : log₁₀σ(p₂) − log₁₀σ(p₁) from the fit between ``change_between_GPa`` = (p₁, p₂) — for a
         resistivity that falls with pressure it is the drop of log₁₀ρ in decades (positive); with its 1σ error.
     """
@@ -223,7 +226,8 @@ def conductivity_regimes(
                         zip(fit.segment_ranges, fit.slopes, fit.slope_errs, strict=True))
         out[lab] = DirectionRegimes(
             direction=lab, fit=fit, regimes=regimes, breakpoints_GPa=fit.breakpoints,
-            breakpoint_errs_GPa=fit.breakpoint_errs, breakpoint_ci_GPa=fit.breakpoint_ci,
+            breakpoint_errs_GPa=tuple(fit.breakpoint_sigma(j) for j in range(len(fit.breakpoints))),
+            breakpoint_ci_GPa=fit.breakpoint_ci,
             change_between_GPa=(float(p1), float(p2)), change_decades=ch, change_err_decades=ch_err,
             n_points=int(m.sum()),
         )
