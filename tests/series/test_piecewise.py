@@ -285,3 +285,6 @@ def test_ci_sigma_follows_the_profile_interval():
     lo, hi = fit.breakpoint_ci[0]
     assert s >= fit.breakpoint_errs[0]
     assert 1.959964 * s >= max(fit.breakpoints[0] - lo, hi - fit.breakpoints[0]) - 1e-9
+    # the JSON carries it beside the curvature error, and it is what a reader is shown
+    d = fit.to_dict()
+    assert d["breakpoint_sigmas"] == [s] and d["breakpoint_errs"] == [fit.breakpoint_errs[0]]

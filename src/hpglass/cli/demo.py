@@ -255,7 +255,7 @@ def summary_lines(summary: dict, out: Path) -> list[str]:
     sm, sx = s["measured"], s["truth"]
     q1 = sm["q1_trend"]
     lines.append(f"[bold]pressure series[/bold] — {s['label']}")
-    lines.append(f"  q1 break {fmt_with(q1['breakpoints'][0], q1['breakpoint_errs'][0], 'GPa')} "
+    lines.append(f"  q1 break {fmt_with(q1['breakpoints'][0], q1['breakpoint_sigmas'][0], 'GPa')} "
                  f"(true {fmt_value(sx['q1_break_GPa'])}); slopes {fmt_with(q1['slopes'][0], q1['slope_errs'][0])}, "
                  f"{fmt_with(q1['slopes'][1], q1['slope_errs'][1])} Å⁻¹/GPa "
                  f"(true {', '.join(fmt_value(x) for x in sx['q1_slopes_A-1_per_GPa'])})")

@@ -62,7 +62,7 @@ def breakpoints(
     xu = "GPa" if out["x"] == "pressure_GPa" else ""
     rows = [("fit", (f"{out['y']} vs {out['x']}: {out['n_segments']} segment(s), {out['n_points']} points, "
                      f"{out['direction'] or 'all'}; segments {out['segments_chosen_by']}"))]
-    for i, (b, e, ci) in enumerate(zip(out["breakpoints"], out["breakpoint_errs"], out["breakpoint_ci"],
+    for i, (b, e, ci) in enumerate(zip(out["breakpoints"], out["breakpoint_sigmas"], out["breakpoint_ci"],
                                        strict=True)):
         rows.append((f"breakpoint {i + 1}", f"{b:.4g} ± {e:.2g} {xu} ({100 * ci_level:g} % CI {ci[0]:.4g}–{ci[1]:.4g})"))
     for i, (s, e, r) in enumerate(zip(out["slopes"], out["slope_errs"], out["segment_ranges"], strict=True)):

@@ -138,8 +138,9 @@ def render_report(summary: Mapping, figures: Mapping[str, Sequence[str]], captio
         cr = run.get("crossover") or {}
         cz = run.get("crystallization") or {}
         parts.append(f"<h3>diffraction “{_e(run['name'])}” ({_e(run['direction'])})</h3>")
+        q1_sig = q1.get("breakpoint_sigmas", q1.get("breakpoint_errs"))  # the σ consistent with the interval
         parts.append(f"<p>{len(run['points'])} patterns, λ = {_num(run['wavelength_A'])} Å. q1 breakpoints: "
-                     f"{_list(q1.get('breakpoints', []), q1.get('breakpoint_errs')) or '—'} GPa; slopes "
+                     f"{_list(q1.get('breakpoints', []), q1_sig) or '—'} GPa; slopes "
                      f"{_list(q1.get('slopes', []), q1.get('slope_errs')) or '—'} Å⁻¹/GPa (1σ). Crystallization: "
                      f"{_num(cz.get('transition_GPa'))} GPa. Density crossover: "
                      f"{_num(cr.get('pressure_GPa'), cr.get('err_GPa'))} GPa.</p>")

@@ -229,6 +229,8 @@ class PiecewiseFit:
             "n_segments": self.n_segments,
             "breakpoints": list(self.breakpoints),
             "breakpoint_errs": list(self.breakpoint_errs),
+            # the σ to quote: consistent with the profile interval (breakpoint_sigma); breakpoint_errs is curvature
+            "breakpoint_sigmas": [self.breakpoint_sigma(j) for j in range(len(self.breakpoints))],
             "breakpoint_ci": [list(c) for c in self.breakpoint_ci],
             "breakpoint_ci_open": list(self.breakpoint_ci_open),
             "ci_level": self.ci_level,
