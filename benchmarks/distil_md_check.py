@@ -15,6 +15,15 @@ Beside it, the measure's own noise: R between the first and the second half of t
     python benchmarks/distil_md_check.py student OUT --potential DIR
     python benchmarks/distil_md_check.py compare OUT [--update-readme]
 
+Glass-scale mode (``--start-glass DIR``, e.g. ``data/glass540``): each pressure starts from the last production
+frame of ``DIR/P_<p>GPa.extxyz`` (the student's 540-atom glass at that pressure) and runs its own NPT stage
+(``--equil`` + ``--prod`` steps) with both potentials, same cell, same seed — the 80-atom cell's run-to-run
+scatter (R up to 21 % between two seeds of one potential at 60 GPa) is what the larger cell is for, and the
+pressures are independent runs, so they can go on two cores (``--pressures 0`` and ``--pressures 60``).
+
+    python benchmarks/distil_md_check.py teacher OUT --start-glass data/glass540 --equil 150 --prod 400 --pressures 0
+    python benchmarks/distil_md_check.py compare OUT --start-glass data/glass540
+
 Runs are checkpointed: rerun the same command to continue a killed run.
 """
 
@@ -36,16 +45,27 @@ START = ROOT / "data/glass80-sevennet/P_0GPa.extxyz"
 PRESSURES = (0.0, 20.0, 60.0)
 
 
-def _config(equil: int, prod: int, start: Path, seed: int = 13):
+def _config(equil: int, prod: int, start: Path, seed: int = 13, pressures: tuple[float, ...] = PRESSURES):
     from hpglass.simulate.protocol import ProtocolConfig
 
-    return ProtocolConfig(initial_structure=str(start), equilibration_steps=0, pressures_GPa=PRESSURES,
+    return ProtocolConfig(initial_structure=str(start), equilibration_steps=0, pressures_GPa=pressures,
                           pressure_equilibration_steps=equil, steps_per_pressure=prod, sample_every=50,
                           checkpoint_every=250, seed=seed, temperature_K=300.0, timestep_fs=2.0,
                           barostat_time_fs=500.0, compressibility_per_GPa=0.02)
 
 
-def _run(kind: str, out: Path, equil: int, prod: int, potential: str | None, seed: int = 13) -> None:
+def _run(kind: str, out: Path, equil: int, prod: int, potential: str | None, seed: int = 13,
+         start_glass: Path | None = None, pressures: tuple[float, ...] = PRESSURES) -> None:
+    if start_glass is not None:
+        for p in pressures:  # one independent stage per pressure, from the glass's own frame at that pressure
+            _run_ladder(kind, out / f"from_{p:g}GPa", equil, prod, potential, seed,
+                        start_glass / f"P_{p:g}GPa.extxyz", (p,))
+        return
+    _run_ladder(kind, out, equil, prod, potential, seed, START, PRESSURES)
+
+
+def _run_ladder(kind: str, out: Path, equil: int, prod: int, potential: str | None, seed: int,
+                start_from: Path, pressures: tuple[float, ...]) -> None:
     from ase.io import read, write
 
     from hpglass.simulate.protocol import run_protocol
@@ -53,7 +73,7 @@ def _run(kind: str, out: Path, equil: int, prod: int, potential: str | None, see
     start = out / "start.extxyz"
     if not start.exists():
         out.mkdir(parents=True, exist_ok=True)
-        a = read(START, index=-1)
+        a = read(start_from, index=-1)
         a.calc = None
         write(start, a)
     if kind == "teacher":
@@ -72,10 +92,11 @@ def _run(kind: str, out: Path, equil: int, prod: int, potential: str | None, see
         if step % 100 == 0:
             print(f"{kind} {stage} {step}/{n}", flush=True)
 
-    run_protocol(_config(equil, prod, start, seed), factory, folder, resume=resume, progress=progress, metadata=meta)
+    run_protocol(_config(equil, prod, start, seed, pressures), factory, folder, resume=resume, progress=progress,
+                 metadata=meta)
 
 
-def _stats(folder: Path) -> dict:
+def _stats(out_dir: Path, kind: str, per_pressure: bool = False) -> dict:
     """Density and g(r) of every finished pressure stage of a run (a stage still running has no file yet)."""
     import numpy as np
     from ase.io import read
@@ -84,6 +105,7 @@ def _stats(folder: Path) -> dict:
 
     out = {}
     for p in PRESSURES:
+        folder = out_dir / f"from_{p:g}GPa" / kind if per_pressure else out_dir / kind
         path = folder / f"P_{p:g}GPa.extxyz"
         if not path.exists():
             continue
@@ -120,8 +142,8 @@ def _first_peak(r, g) -> float:
     return float(r[i])
 
 
-def _compare(out: Path, update: bool) -> None:
-    t, s = _stats(out / "teacher"), _stats(out / "student")
+def _compare(out: Path, update: bool, per_pressure: bool = False) -> None:
+    t, s = _stats(out, "teacher", per_pressure), _stats(out, "student", per_pressure)
     done = [p for p in PRESSURES if p in t and p in s]
     missing = [p for p in PRESSURES if p not in done]
     rows, ok = [], not missing
@@ -149,7 +171,8 @@ def _compare(out: Path, update: bool) -> None:
     lines.append(f"\n{machine()}; `python benchmarks/distil_md_check.py compare OUT`.")
     print("\n".join(lines))
     if update:
-        replace_block(ROOT / "benchmarks/README.md", "<!-- bench:distil-md:begin -->", "<!-- bench:distil-md:end -->",
+        tag = "distil-md-glass" if per_pressure else "distil-md"
+        replace_block(ROOT / "benchmarks/README.md", f"<!-- bench:{tag}:begin -->", f"<!-- bench:{tag}:end -->",
                       "\n".join(lines))
     print("verdict:", "passed" if ok else ("incomplete" if missing and all(r["passed"] for r in rows) else "failed"))
 
@@ -164,14 +187,20 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=13,
                     help="velocity and thermostat seed (13 for the comparison; another seed with the same potential "
                          "measures how far two runs of one potential differ)")
+    ap.add_argument("--start-glass", type=Path, help="glass-scale mode: DIR with P_<p>GPa.extxyz per pressure")
+    ap.add_argument("--pressures", default=",".join(f"{p:g}" for p in PRESSURES),
+                    help="glass-scale mode: which of 0,20,60 GPa to run (independent stages)")
     ap.add_argument("--update-readme", action="store_true")
     a = ap.parse_args(argv)
     if a.what == "compare":
-        _compare(a.out, a.update_readme)
+        _compare(a.out, a.update_readme, per_pressure=a.start_glass is not None)
     else:
         if a.what == "student" and not a.potential:
             ap.error("student needs --potential DIR")
-        _run(a.what, a.out, a.equil, a.prod, a.potential, a.seed)
+        pressures = tuple(float(x) for x in a.pressures.split(","))
+        if not set(pressures) <= set(PRESSURES):
+            ap.error(f"--pressures must be among {', '.join(f'{p:g}' for p in PRESSURES)}")
+        _run(a.what, a.out, a.equil, a.prod, a.potential, a.seed, a.start_glass, pressures)
 
 
 if __name__ == "__main__":

@@ -86,3 +86,17 @@ def test_fit_refuses_an_unknown_model(tmp_path):
     r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "p"), "--model", "ace"])
     assert r.exit_code == 2
     assert "--model must be snap or pod" in r.output
+
+
+def test_fit_weights_per_data_set(tmp_path):
+    """``--weights``: one per data set, recorded in potential.json; a wrong count or a non-number is refused."""
+    data = _data(tmp_path)
+    r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "w"), "--twojmax", "2",
+                                 "--weights", "4", "--test-fraction", "0.25", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "w/potential.json").read_text())["data"]["weights"] == {"data.extxyz": 4.0}
+    for bad, msg in (("1,2", "one positive weight per data set"), ("x", "comma-separated numbers"),
+                     ("0", "one positive weight per data set")):
+        r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "b"), "--weights", bad])
+        assert r.exit_code == 2, (bad, r.output)
+        assert msg in r.output

@@ -70,6 +70,44 @@ def test_fit_recovers_a_known_potential(known):
     assert fit_snap(design, noisy).rmse["force_eV_A"] > 0.01
 
 
+def test_config_weight_counts_as_copies(known):
+    """A configuration of weight k is fitted as k copies of itself, and a large weight pulls the fit onto it."""
+    from hpglass.potential.snap import Design
+
+    _, _, design, _, _, labelled = known
+    y = label_arrays(labelled, design) + np.random.default_rng(1).normal(0, 0.05, design.A.shape[0])
+    n = len(design.n_atoms)
+    w = np.ones(n)
+    w[0] = 3.0
+    weighted = fit_snap(design, y, alpha=0.0, config_weights=w)
+    order = [0, 0, 0, *range(1, n)]
+    copies = design.take(list(range(n)))
+    blocks = [np.flatnonzero(design.config == c) for c in order]
+    rows = np.concatenate(blocks)
+    cfg = np.concatenate([np.full(len(b), k) for k, b in enumerate(blocks)])
+    copies = Design(design.A[rows], design.ref[rows], design.kind[rows], cfg, design.n_atoms[order],
+                    design.volume[order], tuple(design.rotations[c] for c in order), design.spec)
+    repeated = fit_snap(copies, y[rows], alpha=0.0)
+    np.testing.assert_allclose(weighted.coefficients, repeated.coefficients, rtol=1e-6,
+                               atol=1e-9 * np.abs(repeated.coefficients).max())
+    w[0] = 1e6
+    pulled = fit_snap(design, y, alpha=0.0, config_weights=w)
+    m = design.config == 0
+    plain = fit_snap(design, y, alpha=0.0)
+    e0 = m & (design.kind == 0)
+    assert abs(pulled.predict(design)[e0] - y[e0])[0] < 0.01 * abs(plain.predict(design)[e0] - y[e0])[0]
+    from hpglass.potential.snap import _row_weights
+
+    rw = _row_weights(design, 1 / 0.005, 1 / 0.1, 1 / 0.5)[m]  # fit_snap's default row weights
+
+    def loss(f):
+        return np.sum((rw * (f.predict(design)[m] - y[m])) ** 2)
+
+    assert loss(pulled) < 0.9 * loss(plain)
+    with pytest.raises(InputError):
+        fit_snap(design, y, config_weights=np.r_[0.0, np.ones(n - 1)])
+
+
 def test_errors_report_known_offsets(known):
     spec, configs, design, fit, _, labelled = known
     y = label_arrays(labelled, design)

@@ -148,6 +148,9 @@ def fit(
     max_force: Annotated[float | None, typer.Option(help="leave out configurations with a teacher force component "
                                                         "above this (eV/Å)")] = None,
     seed: Annotated[int, typer.Option(help="seed of the train/test split")] = 0,
+    weights: Annotated[str | None, typer.Option(
+        help="comma-separated weight per data set, in the order given (a configuration of weight k counts as k "
+             "copies in the fit; e.g. 1,1,1,1,8 to stress the study's own glass frames)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
 ) -> None:
     """Fit a SNAP or POD potential to labelled data and validate it on a held-out split."""
@@ -164,9 +167,15 @@ def fit(
         spec = SnapSpec(twojmax=twojmax, rcutfac=rcutfac, quadratic=quadratic, dispersion=disp)
     else:
         raise InputError(f"--model must be snap or pod, got {model!r}", field="model")
+    data_weights = None
+    if weights is not None:
+        try:
+            data_weights = [float(w) for w in weights.split(",")]
+        except ValueError:
+            raise InputError(f"--weights must be comma-separated numbers, got {weights!r}", field="weights") from None
     res = fit_potential(data, out, spec=spec, test_fraction=test_fraction, seed=seed, w_energy=w_energy,
                         w_force=w_force, w_stress=w_stress, alpha=alpha, max_force_eV_A=max_force,
-                        progress=_Progress(json_out))
+                        data_weights=data_weights, progress=_Progress(json_out))
     if res["test"]:
         _verdict(res["test"])
     if json_out:

@@ -306,11 +306,19 @@ def _row_weights(design: Design, w_energy: float, w_force: float, w_stress: floa
 
 
 def fit_snap(design: Design, labels: np.ndarray, w_energy: float = 1 / 0.005, w_force: float = 1 / 0.1,
-             w_stress: float = 1 / 0.5, alpha: float = 1e-6) -> SnapFit:
-    """Weighted ridge least squares. Weights are 1/target error: by default 5 meV/atom, 0.1 eV/Å, 0.5 GPa."""
+             w_stress: float = 1 / 0.5, alpha: float = 1e-6, config_weights: np.ndarray | None = None) -> SnapFit:
+    """Weighted ridge least squares. Weights are 1/target error: by default 5 meV/atom, 0.1 eV/Å, 0.5 GPa.
+
+    ``config_weights`` (one per configuration, > 0) multiply each configuration's share of the squared loss — a
+    weight k counts the configuration as k copies of itself (its rows are scaled by √k)."""
     if labels.shape != (design.A.shape[0],):
         raise InputError("labels do not match the design rows", field="labels")
     w = _row_weights(design, w_energy, w_force, w_stress)
+    if config_weights is not None:
+        cw = np.asarray(config_weights, dtype=float)
+        if cw.shape != design.n_atoms.shape or not np.all(np.isfinite(cw)) or np.any(cw <= 0):
+            raise InputError("config_weights must be one positive number per configuration", field="config_weights")
+        w = w * np.sqrt(cw[design.config])
     X = design.A * w[:, None]
     y = (labels - design.ref) * w
     scale = np.sqrt(np.mean(X ** 2, axis=0))
