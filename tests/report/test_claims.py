@@ -94,3 +94,19 @@ def test_measured_column_follows_the_data(demo):
     fit = replace(run.q1_fit, breakpoints=(15.9,), breakpoint_errs=(0.5,), breakpoint_ci=((14.9, 16.9),))
     row = next(c for c in evaluate_claims(replace(res, diffraction=(replace(run, q1_fit=fit),))) if c.id == "S1d")
     assert row.agree == AGREE
+
+
+def test_simulation_claims_follow_compression_only(demo):
+    """A decompression run beside the compression run changes no simulation claim (M1–M8); on its own it gives
+    none."""
+    _, res = demo
+    sim = res.simulation[0]
+    # the way down: the same glasses 1 GPa higher (so pooling them would move every "0 → 60 GPa" of the rows)
+    back = replace(sim, name="down", direction="decompression",
+                   points=tuple(replace(p, pressure_GPa=p.pressure_GPa + 1.0) for p in reversed(sim.points)))
+    before = {c.id: (c.agree, c.measured) for c in res.claims if c.id.startswith("M")}
+    both = {c.id: (c.agree, c.measured) for c in evaluate_claims(replace(res, simulation=(sim, back)))
+            if c.id.startswith("M")}
+    assert both == before
+    alone = {c.id: c for c in evaluate_claims(replace(res, simulation=(back,)))}
+    assert all(alone[k].agree == NOT_SUPPORTED for k in ("M1", "M2", "M3"))

@@ -513,8 +513,11 @@ def m_tc_upturn(res):
 
 # simulation ---------------------------------------------------------------------------------------------------------
 def _sim_points(res):
-    pts = [p for r in res.simulation for p in r.points]
-    prov = res.simulation[0].provenance if res.simulation else ""
+    # the paper's structural claims follow compression: a decompression run (a glass that has been to 60 GPa and
+    # keeps part of its densification) is not pooled with it
+    runs = [r for r in res.simulation if r.direction == "compression"]
+    pts = [p for r in runs for p in r.points]
+    prov = runs[0].provenance if runs else ""
     return sorted(pts, key=lambda p: p.pressure_GPa), prov
 
 
