@@ -110,3 +110,17 @@ def test_simulation_claims_follow_compression_only(demo):
     assert both == before
     alone = {c.id: c for c in evaluate_claims(replace(res, simulation=(back,)))}
     assert all(alone[k].agree == NOT_SUPPORTED for k in ("M1", "M2", "M3"))
+
+
+def test_structure_figures_draw_the_compression_run(demo):
+    """Figs. 3 and 5 draw the compression run's trend; a decompression run is left to Fig. 4's densities, unless
+    it is the only run."""
+    from hpglass.study.plots import _sim_points_for_trends, simulated_densities
+
+    _, res = demo
+    sim = res.simulation[0]
+    back = replace(sim, name="down", direction="decompression", points=tuple(reversed(sim.points)))
+    both = replace(res, simulation=(sim, back))
+    assert _sim_points_for_trends(both) == list(sim.points)
+    assert _sim_points_for_trends(replace(res, simulation=(back,))) == list(back.points)
+    assert [t.direction for t in simulated_densities(both)] == ["compression", "decompression"]

@@ -125,10 +125,18 @@ def structure_at_pressure(point):
     return F.StructureAtPressure(pressure_GPa=p, label=point.label, **kw)
 
 
+def _sim_points_for_trends(result: StudyResult) -> list:
+    """The simulation points the structure-vs-pressure figures draw: the compression runs' (the way up is the
+    trend the figures show; a decompression run appears in Fig. 4's densities, drawn as its own series), or every
+    run's when there is no compression run."""
+    runs = [r for r in result.simulation if r.direction == "compression"] or list(result.simulation)
+    return [p for r in runs for p in r.points]
+
+
 def _fig3(result: StudyResult):
     from ..report import figures as F
 
-    pts = [structure_at_pressure(p) for r in result.simulation for p in r.points]
+    pts = [structure_at_pressure(p) for p in _sim_points_for_trends(result)]
     return F.fig3_simulation(pts or None)
 
 
@@ -215,7 +223,7 @@ def _altbc(point):
 def _fig5(result: StudyResult):
     from ..report import figures as F
 
-    pts = sorted((p for r in result.simulation for p in r.points), key=lambda p: p.pressure_GPa)
+    pts = sorted(_sim_points_for_trends(result), key=lambda p: p.pressure_GPa)
     low = _altbc(pts[0]) if pts else None
     high = _altbc(pts[-1]) if len(pts) > 1 else None
     elf = [p for p in pts if (p.arrays or {}).get("elf")]  # ELF grids of the run ([[simulation]] elf)
