@@ -55,17 +55,17 @@ def _config(equil: int, prod: int, start: Path, seed: int = 13, pressures: tuple
 
 
 def _run(kind: str, out: Path, equil: int, prod: int, potential: str | None, seed: int = 13,
-         start_glass: Path | None = None, pressures: tuple[float, ...] = PRESSURES) -> None:
+         start_glass: Path | None = None, pressures: tuple[float, ...] = PRESSURES, folder: str | None = None) -> None:
     if start_glass is not None:
         for p in pressures:  # one independent stage per pressure, from the glass's own frame at that pressure
             _run_ladder(kind, out / f"from_{p:g}GPa", equil, prod, potential, seed,
-                        start_glass / f"P_{p:g}GPa.extxyz", (p,))
+                        start_glass / f"P_{p:g}GPa.extxyz", (p,), folder)
         return
-    _run_ladder(kind, out, equil, prod, potential, seed, START, PRESSURES)
+    _run_ladder(kind, out, equil, prod, potential, seed, START, PRESSURES, folder)
 
 
 def _run_ladder(kind: str, out: Path, equil: int, prod: int, potential: str | None, seed: int,
-                start_from: Path, pressures: tuple[float, ...]) -> None:
+                start_from: Path, pressures: tuple[float, ...], folder_name: str | None = None) -> None:
     from ase.io import read, write
 
     from hpglass.simulate.protocol import run_protocol
@@ -85,7 +85,7 @@ def _run_ladder(kind: str, out: Path, equil: int, prod: int, potential: str | No
 
         pot = load_potential(potential)
         factory, meta = pot.calculator, {"potential": str(pot.directory)}
-    folder = out / kind
+    folder = out / (folder_name or kind)
     resume = (folder / "checkpoint.json").exists()
 
     def progress(stage, step, n):
@@ -142,8 +142,8 @@ def _first_peak(r, g) -> float:
     return float(r[i])
 
 
-def _compare(out: Path, update: bool, per_pressure: bool = False) -> None:
-    t, s = _stats(out, "teacher", per_pressure), _stats(out, "student", per_pressure)
+def _compare(out: Path, update: bool, per_pressure: bool = False, student: str = "student") -> None:
+    t, s = _stats(out, "teacher", per_pressure), _stats(out, student, per_pressure)
     done = [p for p in PRESSURES if p in t and p in s]
     missing = [p for p in PRESSURES if p not in done]
     rows, ok = [], not missing
@@ -190,17 +190,19 @@ def main(argv=None) -> None:
     ap.add_argument("--start-glass", type=Path, help="glass-scale mode: DIR with P_<p>GPa.extxyz per pressure")
     ap.add_argument("--pressures", default=",".join(f"{p:g}" for p in PRESSURES),
                     help="glass-scale mode: which of 0,20,60 GPa to run (independent stages)")
+    ap.add_argument("--folder", help="sub-folder of a student run (default: student), so several students can be "
+                                     "compared with one teacher run")
     ap.add_argument("--update-readme", action="store_true")
     a = ap.parse_args(argv)
     if a.what == "compare":
-        _compare(a.out, a.update_readme, per_pressure=a.start_glass is not None)
+        _compare(a.out, a.update_readme, per_pressure=a.start_glass is not None, student=a.folder or "student")
     else:
         if a.what == "student" and not a.potential:
             ap.error("student needs --potential DIR")
         pressures = tuple(float(x) for x in a.pressures.split(","))
         if not set(pressures) <= set(PRESSURES):
             ap.error(f"--pressures must be among {', '.join(f'{p:g}' for p in PRESSURES)}")
-        _run(a.what, a.out, a.equil, a.prod, a.potential, a.seed, a.start_glass, pressures)
+        _run(a.what, a.out, a.equil, a.prod, a.potential, a.seed, a.start_glass, pressures, a.folder)
 
 
 if __name__ == "__main__":
