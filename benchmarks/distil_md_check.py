@@ -142,8 +142,9 @@ def _first_peak(r, g) -> float:
     return float(r[i])
 
 
-def _compare(out: Path, update: bool, per_pressure: bool = False, student: str = "student") -> None:
-    t, s = _stats(out, "teacher", per_pressure), _stats(out, student, per_pressure)
+def _compare(out: Path, update: bool, per_pressure: bool = False, student: str = "student",
+             reference: str = "teacher") -> None:
+    t, s = _stats(out, reference, per_pressure), _stats(out, student, per_pressure)
     done = [p for p in PRESSURES if p in t and p in s]
     missing = [p for p in PRESSURES if p not in done]
     rows, ok = [], not missing
@@ -157,8 +158,8 @@ def _compare(out: Path, update: bool, per_pressure: bool = False, student: str =
                      "teacher_halves_R": t[p]["halves_R"], "teacher_r1_A": _first_peak(t[p]["r"], t[p]["g"]),
                      "student_r1_A": _first_peak(s[p]["r"], s[p]["g"]), "passed": passed})
     print(json.dumps(rows, indent=1))
-    lines = [("| P (GPa) | teacher ρ (g/cm³) | student ρ (g/cm³) | Δρ | g(r) R | teacher's own R (1st vs 2nd half) "
-              "| r1 teacher / student (Å) | within 2 % / 5 % |"),
+    lines = [(f"| P (GPa) | {reference} ρ (g/cm³) | {student} ρ (g/cm³) | Δρ | g(r) R | {reference}'s own R (1st vs "
+              f"2nd half) | r1 {reference} / {student} (Å) | within 2 % / 5 % |"),
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['pressure_GPa']:g} | {r['teacher_density']:.3f} | {r['student_density']:.3f} | "
@@ -192,10 +193,14 @@ def main(argv=None) -> None:
                     help="glass-scale mode: which of 0,20,60 GPa to run (independent stages)")
     ap.add_argument("--folder", help="sub-folder of a student run (default: student), so several students can be "
                                      "compared with one teacher run")
+    ap.add_argument("--reference", default="teacher",
+                    help="compare: the run the student is measured against (another student folder gives the "
+                         "scatter between two runs of one potential)")
     ap.add_argument("--update-readme", action="store_true")
     a = ap.parse_args(argv)
     if a.what == "compare":
-        _compare(a.out, a.update_readme, per_pressure=a.start_glass is not None, student=a.folder or "student")
+        _compare(a.out, a.update_readme and a.reference == "teacher", per_pressure=a.start_glass is not None,
+                 student=a.folder or "student", reference=a.reference)
     else:
         if a.what == "student" and not a.potential:
             ap.error("student needs --potential DIR")
