@@ -100,3 +100,23 @@ def test_fit_weights_per_data_set(tmp_path):
         r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "b"), "--weights", bad])
         assert r.exit_code == 2, (bad, r.output)
         assert msg in r.output
+
+
+def test_fit_train_only_keeps_a_set_out_of_the_held_out_split(tmp_path):
+    """``--train-only``: every configuration of that set is trained on, none held out; the other set is split as
+    before; a path that is not one of the data sets is refused."""
+    data = _data(tmp_path)
+    other = ds.write_dataset(tmp_path / "other.extxyz", ds.read_dataset(data), {"teacher": "known-snap"})
+    args = ["potential", "fit", str(data), str(other), "--out", str(tmp_path / "t"), "--twojmax", "2",
+            "--test-fraction", "0.25", "--json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    split_both = json.loads(r.stdout)
+    r = CliRunner().invoke(app, [*args, "--train-only", str(other)])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res["n_test"] == 4 and res["n_train"] == 20  # 25 % of data.extxyz's 12 only
+    assert split_both["n_test"] == 6 and split_both["n_train"] == 18  # 25 % of each source of 12
+    assert json.loads((tmp_path / "t/potential.json").read_text())["data"]["train_only"] == ["other.extxyz"]
+    r = CliRunner().invoke(app, [*args, "--train-only", str(tmp_path / "nope.extxyz")])
+    assert r.exit_code == 2 and "not one of the data sets" in r.output

@@ -151,6 +151,8 @@ def fit(
     weights: Annotated[str | None, typer.Option(
         help="comma-separated weight per data set, in the order given (a configuration of weight k counts as k "
              "copies in the fit; e.g. 1,1,1,1,8 to stress the study's own glass frames)")] = None,
+    train_only: Annotated[list[Path] | None, typer.Option(
+        "--train-only", help="a data set (one of DATA) used whole for training, none of it held out; repeatable")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
 ) -> None:
     """Fit a SNAP or POD potential to labelled data and validate it on a held-out split."""
@@ -175,7 +177,8 @@ def fit(
             raise InputError(f"--weights must be comma-separated numbers, got {weights!r}", field="weights") from None
     res = fit_potential(data, out, spec=spec, test_fraction=test_fraction, seed=seed, w_energy=w_energy,
                         w_force=w_force, w_stress=w_stress, alpha=alpha, max_force_eV_A=max_force,
-                        data_weights=data_weights, progress=_Progress(json_out))
+                        data_weights=data_weights, progress=_Progress(json_out),
+                        train_only=_train_only_flags(data, train_only))
     if res["test"]:
         _verdict(res["test"])
     if json_out:
@@ -186,6 +189,19 @@ def fit(
                       f"eV/Å, P {tr['pressure_GPa']:.2f} GPa; potential: {out}", markup=False)
     if res["test"]:
         _split_rows(res["test"]["bins"])
+
+
+def _train_only_flags(data: list[Path], train_only: list[Path] | None) -> list[bool] | None:
+    from ..errors import InputError
+
+    if not train_only:
+        return None
+    resolved = [p.resolve() for p in data]
+    for t in train_only:
+        if t.resolve() not in resolved:
+            raise InputError(f"--train-only {t}: not one of the data sets given", field="train_only")
+    chosen = {t.resolve() for t in train_only}
+    return [p in chosen for p in resolved]
 
 
 @app.command("validate")

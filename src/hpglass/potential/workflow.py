@@ -91,7 +91,7 @@ def _describe(configs, spec, progress=None):
 def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec | PodSpec, test_fraction: float = 0.15,
                   seed: int = 0, w_energy: float = 100.0, w_force: float = 10.0, w_stress: float = 5.0,
                   alpha: float = 1e-6, max_force_eV_A: float | None = None,
-                  data_weights: Sequence[float] | None = None,
+                  data_weights: Sequence[float] | None = None, train_only: Sequence[bool] | None = None,
                   progress: Progress | None = None) -> dict[str, Any]:
     """Fit a SNAP or a POD (by the type of ``spec``) to the data sets, validate on a held-out stratified split, write the potential directory.
 
@@ -102,7 +102,10 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
     ``data_weights`` (one per data set, > 0; default 1): a configuration of a set with weight k counts as k copies
     of itself in the fit (not in the held-out errors). Measured on the Sb–Se glass (``data/distil/README.md``,
     round 4): the glass's own 300 K frames at weight 8 with ``w_stress`` 10 take the pressure bias of held-out
-    glass frames at 50–60 GPa from −1.8 / −2.7 to −0.6 / −0.7 GPa."""
+    glass frames at 50–60 GPa from −1.8 / −2.7 to −0.6 / −0.7 GPa.
+
+    ``train_only`` (one flag per data set): sets used whole for training and kept out of the held-out split — for
+    frames whose held-out partner is a set of its own (the other frame of each stage of the same run)."""
     if not 0 <= test_fraction < 0.9:
         raise InputError("test fraction must be in [0, 0.9)", field="test_fraction")
     if data_weights is not None:
@@ -110,19 +113,26 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
         if len(data_weights) != len(data) or not all(np.isfinite(w) and w > 0 for w in data_weights):
             raise InputError(f"need one positive weight per data set ({len(data)}), got {data_weights}",
                              field="data_weights")
-    configs, weight_of = [], []
+    if train_only is not None and len(train_only) != len(data):
+        raise InputError(f"need one train-only flag per data set ({len(data)})", field="train_only")
+    configs, weight_of, whole = [], [], []
     for k, p in enumerate(data):
         got = [a for a in ds.read_dataset(p) if not a.info.get("rejected")]
         configs += got
         weight_of += [1.0 if data_weights is None else data_weights[k]] * len(got)
+        whole += [bool(train_only[k]) if train_only is not None else False] * len(got)
     n_all = len(configs)
     if max_force_eV_A is not None:
         keep = [np.abs(a.get_forces()).max() <= max_force_eV_A for a in configs]
         configs = [a for a, k in zip(configs, keep, strict=True) if k]
         weight_of = [w for w, k in zip(weight_of, keep, strict=True) if k]
+        whole = [w for w, k in zip(whole, keep, strict=True) if k]
     if len(configs) < 5:
         raise InputError(f"{len(configs)} labelled configurations: too few to fit", field="data")
-    train, test = split_configurations(configs, test_fraction, seed)
+    rest = [i for i, w in enumerate(whole) if not w]
+    tr, te = split_configurations([configs[i] for i in rest], test_fraction, seed)
+    train = sorted([rest[i] for i in tr] + [i for i, w in enumerate(whole) if w])
+    test = [rest[i] for i in te]
     design = _describe(configs, spec, progress=(lambda i, n: progress("describe", i, n, None))
                        if progress else None)
     labels = label_arrays(configs, design)
@@ -141,6 +151,9 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
                                                       "n_train": len(train), "n_test": len(test), "seed": seed,
                                                       "max_force_eV_A": max_force_eV_A,
                                                       "n_left_out_high_force": n_all - len(configs),
+                                                      "train_only": None if train_only is None else
+                                                      [str(Path(p).name) for p, t in zip(data, train_only,
+                                                                                          strict=True) if t],
                                                       "weights": None if data_weights is None else
                                                       dict(zip([str(Path(p).name) for p in data], data_weights,
                                                                strict=True))},
