@@ -130,7 +130,7 @@ def fit_potential(data: Sequence[str | Path], out: str | Path, *, spec: SnapSpec
     if len(configs) < 5:
         raise InputError(f"{len(configs)} labelled configurations: too few to fit", field="data")
     rest = [i for i, w in enumerate(whole) if not w]
-    tr, te = split_configurations([configs[i] for i in rest], test_fraction, seed)
+    tr, te = split_configurations([configs[i] for i in rest], test_fraction, seed) if rest else ([], [])
     train = sorted([rest[i] for i in tr] + [i for i, w in enumerate(whole) if w])
     test = [rest[i] for i in te]
     design = _describe(configs, spec, progress=(lambda i, n: progress("describe", i, n, None))
