@@ -10,6 +10,11 @@ frame of every stage): force and pressure RMSE, and the pressure bias of the 50 
         [--grid "5,0;5,1;5,3;5,8;10,1;10,3;10,8;20,1;20,3;60,1"] [--cache /tmp/pod_design.pkl]
 
 (≈ 15 min to describe on one core, then seconds per fit; ``--cache`` keeps the descriptors between runs.)
+
+A third weighted set (``--extra FILE``, e.g. teacher-MD frames labelled by ``hpglass potential dataset --frames``)
+makes the grid "w_S,k,m" with m its weight; ``--probe FILE`` (repeatable) scores every row on further held-out
+sets (force, pressure bias and energy per atom); ``--write DIR`` writes each row's potential to
+``DIR/wS<w>-k<k>-m<m>/`` for MD checks (``benchmarks/distil_md_check.py student … --potential``).
 """
 
 from __future__ import annotations
@@ -54,9 +59,12 @@ def main(argv=None) -> None:
                     help="w_S,k pairs separated by ';' (k = 0: no glass frames in the training)")
     ap.add_argument("--cache", type=Path, help="pickle of the descriptors (written if absent)")
     ap.add_argument("--out", type=Path, help="JSON of all rows")
+    ap.add_argument("--extra", type=Path, help="a third labelled set, trained whole with weight m (grid w_S,k,m)")
+    ap.add_argument("--probe", type=Path, action="append", default=[], help="further held-out set to score")
+    ap.add_argument("--write", type=Path, help="folder for each row's potential directory")
     a = ap.parse_args(argv)
     from hpglass.potential import dataset as ds
-    from hpglass.potential.pod import PodSpec, pod_design_matrix
+    from hpglass.potential.pod import PodSpec, pod_design_matrix, write_pod_potential
     from hpglass.potential.snap import fit_snap, label_arrays
     from hpglass.potential.validate import split_configurations, validation_report
 
@@ -78,6 +86,14 @@ def main(argv=None) -> None:
             a.cache.write_bytes(pickle.dumps((d_all, d_first, d_second), protocol=4))
     y_all, y_first, y_second = (label_arrays(c, d) for c, d in ((configs, d_all), (first, d_first),
                                                                   (second, d_second)))
+    extra = ds.read_dataset(a.extra) if a.extra else []
+    d_extra = pod_design_matrix(extra, spec) if extra else None
+    y_extra = label_arrays(extra, d_extra) if extra else None
+    probes = []
+    for path in a.probe:
+        cs = ds.read_dataset(path)
+        dp = pod_design_matrix(cs, spec)
+        probes.append((path.stem, cs, dp, label_arrays(cs, dp)))
     train, test = split_configurations(configs, 0.15, 0)
     d_tr = d_all.take(train)
     y_tr = np.concatenate([y_all[d_all.config == c] for c in train])
@@ -87,17 +103,35 @@ def main(argv=None) -> None:
     print("| w_S | glass weight | held-out F (eV/Å) | held-out P (GPa) | glass F | glass P | bias at the two highest |")
     print("|---|---|---|---|---|---|---|")
     for item in a.grid.split(";"):
-        w_s, k = (float(x) for x in item.split(","))
-        d, y, cw = d_tr, y_tr, None
+        w_s, k, *rest = (float(x) for x in item.split(","))
+        m = rest[0] if rest else 0.0
+        d, y, cw = d_tr, y_tr, np.ones(len(train))
         if k > 0:
-            d, y = _stack(d_tr, y_tr, d_first, y_first)
-            cw = np.r_[np.ones(len(train)), np.full(len(first), k)]
+            d, y = _stack(d, y, d_first, y_first)
+            cw = np.r_[cw, np.full(len(first), k)]
+        if m > 0:
+            if d_extra is None:
+                raise SystemExit("a grid weight m needs --extra FILE")
+            d, y = _stack(d, y, d_extra, y_extra)
+            cw = np.r_[cw, np.full(len(extra), m)]
         fit = fit_snap(d, y, w_energy=100, w_force=10, w_stress=w_s, alpha=1e-6, config_weights=cw)
         gen = validation_report([configs[i] for i in test], d_te, y_te, fit.predict(d_te)).to_dict()["overall"]
         gl = validation_report(second, d_second, y_second, fit.predict(d_second)).to_dict()["overall"]
         bias = _pressures(d_second, y_second, fit.predict(d_second))
-        rows.append({"w_stress": w_s, "glass_weight": k, "held_out": gen, "glass_second": gl, "bias_GPa": bias})
-        print(f"| {w_s:g} | {k:g} | {gen['force_eV_A']:.3f} | {gen['pressure_GPa']:.2f} | {gl['force_eV_A']:.3f} | "
+        probe_rows = {}
+        for name, cs, dp, yp in probes:
+            pr = validation_report(cs, dp, yp, fit.predict(dp)).to_dict()["overall"]
+            pb = _pressures(dp, yp, fit.predict(dp))
+            probe_rows[name] = {**pr, "bias_GPa": pb}
+            print(f"    probe {name}: F {pr['force_eV_A']:.3f} eV/Å, E {pr['energy_meV_atom']:.1f} meV/atom, "
+                  f"P {pr['pressure_GPa']:.2f} GPa, mean bias {np.mean([b for _, b in pb]):+.2f} GPa", flush=True)
+        rows.append({"w_stress": w_s, "glass_weight": k, "extra_weight": m, "held_out": gen, "glass_second": gl,
+                     "bias_GPa": bias, "probes": probe_rows})
+        if a.write:
+            write_pod_potential(a.write / f"wS{w_s:g}-k{k:g}-m{m:g}", fit,
+                                metadata={"scan": {"w_stress": w_s, "glass_weight": k, "extra_weight": m,
+                                                   "extra": str(a.extra) if a.extra else None}})
+        print(f"| {w_s:g} | {k:g}{f' (+{m:g})' if m else ''} | {gen['force_eV_A']:.3f} | {gen['pressure_GPa']:.2f} | {gl['force_eV_A']:.3f} | "
               f"{gl['pressure_GPa']:.2f} | {bias[-2][1]:+.2f} / {bias[-1][1]:+.2f} at {bias[-2][0]:.1f} / "
               f"{bias[-1][0]:.1f} GPa |", flush=True)
     if a.out:

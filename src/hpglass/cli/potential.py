@@ -79,6 +79,14 @@ def dataset(
     keep_md: Annotated[int, typer.Option(help="student MD frames kept")] = 0,
     md_temperatures: Annotated[str, typer.Option(help="range of the student MD temperatures, K (low,high)")
                                ] = "300,1600",
+    teacher_md: Annotated[list[Path] | None, typer.Option(
+        "--teacher-md", help="start structure of a short NPT run with the teacher itself (its last frame; "
+                             "repeatable)")] = None,
+    teacher_md_pressures: Annotated[str, typer.Option(help="pressures of each teacher MD run, GPa (in turn)")] = "0",
+    teacher_md_steps: Annotated[int, typer.Option(help="teacher MD production steps per pressure (2 fs; 100 more "
+                                                       "to equilibrate)")] = 1000,
+    teacher_md_temperature: Annotated[float, typer.Option(help="teacher MD temperature, K")] = 300.0,
+    keep_teacher_md: Annotated[int, typer.Option(help="teacher MD frames kept")] = 0,
     seed: Annotated[int, typer.Option(help="seed of every random choice")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
 ) -> None:
@@ -88,7 +96,8 @@ def dataset(
 
     for opt, v in (("--crystals", crystals), ("--packings", packings), ("--md-runs", md_runs),
                    ("--keep-crystals", keep_crystals), ("--keep-packings", keep_packings),
-                   ("--keep-frames", keep_frames), ("--keep-md", keep_md)):
+                   ("--keep-frames", keep_frames), ("--keep-md", keep_md), ("--keep-teacher-md", keep_teacher_md),
+                   ("--teacher-md-steps", teacher_md_steps)):
         if v < 0 or v > 100000:
             raise InputError(f"must be between 0 and 100000, got {v}", field=opt)
     if md_runs and student is None:
@@ -109,8 +118,28 @@ def dataset(
                              field="--md-temperatures") from None
         cands = md_candidates(student, md_runs, seed=seed + 3, temperatures_K=(t_lo, t_hi))
         sources["md"] = (cands, keep_md or len(cands))
+    if teacher_md:
+        from ..potential.workflow import teacher_md_candidates
+        from .simulate import parse_pressures
+
+        for path in teacher_md:
+            if not path.is_file():
+                raise InputError("no such file", source=path, field="--teacher-md")
+        if not 0 < teacher_md_temperature <= 5000:
+            raise InputError(f"must be in (0, 5000] K, got {teacher_md_temperature:g}", field="--teacher-md-temperature")
+        if teacher_md_steps < 1:
+            raise InputError(f"must be ≥ 1, got {teacher_md_steps}", field="--teacher-md-steps")
+        try:
+            md_pressures = parse_pressures(teacher_md_pressures)
+        except InputError as exc:
+            raise InputError(exc.message, field="--teacher-md-pressures") from None
+        cands = teacher_md_candidates(teacher, teacher_md, out / "teacher-md",
+                                      pressures_GPa=md_pressures, steps=teacher_md_steps,
+                                      temperature_K=teacher_md_temperature, seed=seed + 4,
+                                      progress=_Progress(json_out))
+        sources["teacher_md"] = (cands, keep_teacher_md or len(cands))
     if not sources:
-        raise InputError("no candidates: give --crystals, --packings, --frames or --student with --md-runs",
+        raise InputError("no candidates: give --crystals, --packings, --frames, --teacher-md or --student with --md-runs",
                          field="dataset")
     meta = build_dataset(out, name=name, teacher=teacher, sources=sources, seed=seed,
                          progress=_Progress(json_out))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from .pod import PodSpec, pod_design_matrix, write_pod_potential
 from .snap import SnapSpec, data_hash, design_matrix, fit_snap, label_arrays, write_snap_potential
 from .validate import split_configurations, validation_report
 
-__all__ = ["build_dataset", "fit_potential", "md_candidates", "validate_potential"]
+__all__ = ["build_dataset", "fit_potential", "md_candidates", "teacher_md_candidates", "validate_potential"]
 
 Progress = Callable[[str, int, int, float | None], None]
 
@@ -47,6 +48,73 @@ def md_candidates(student_dir: str | Path, runs: int, seed: int, n_atoms: int = 
         for i, a in enumerate(frames):
             out.append(ds._tag(a, "md", run=k, frame=i, md_temperature_K=temperature,
                                md_pressure_GPa=pressure, student=str(student_dir)))
+    return out
+
+
+def teacher_md_candidates(teacher: str, starts: Sequence[str | Path], folder: str | Path, *,
+                          pressures_GPa: Sequence[float], steps: int = 1000, equilibration_steps: int = 100,
+                          sample_every: int = 25, temperature_K: float = 300.0, seed: int = 0,
+                          progress: Progress | None = None) -> list:
+    """Frames of short NPT runs with the teacher itself, one per start structure: the configurations the teacher
+    visits, which student-driven MD never samples.
+
+    A student's MD explores its own energy surface, so its frames carry its own bond-length distribution, and a
+    linear student fitted to them can misplace structures the teacher prefers by tens of meV/atom (measured in
+    ``data/distil/README.md``: 27 meV/atom on the teacher's own 0 GPa glass frames against 8 on the student's).
+    Each run is :func:`hpglass.simulate.run_protocol` from the last frame of a start file (no melt, no quench):
+    ``equilibration_steps`` + ``steps`` at each pressure of ``pressures_GPa`` in turn (Berendsen NPT, 2 fs), a frame
+    every ``sample_every`` steps of production. Runs live in ``folder/run<k>/`` and are checkpointed, so rerunning
+    the same command resumes them.
+    """
+    from ase.io import read
+
+    from ..simulate.protocol import ProtocolConfig, plan_stages, run_protocol
+    from .teacher import make_teacher
+
+    if steps < 1 or equilibration_steps < 0 or sample_every < 1:
+        raise InputError(f"teacher MD needs steps ≥ 1, equilibration ≥ 0 and sample_every ≥ 1, got {steps}, "
+                         f"{equilibration_steps}, {sample_every}", field="teacher_md_steps")
+    if not pressures_GPa:
+        raise InputError("teacher MD needs at least one pressure", field="teacher_md_pressures")
+    folder = Path(folder)
+    out = []
+    for k, start in enumerate(starts):
+        start = Path(start)
+        atoms = ds.frame_candidates([start])[-1]
+        elements = tuple(sorted(set(atoms.get_chemical_symbols())))
+        config = ProtocolConfig(initial_structure=str(start.resolve()), equilibration_steps=0,
+                                pressures_GPa=tuple(float(p) for p in pressures_GPa),
+                                pressure_equilibration_steps=equilibration_steps, steps_per_pressure=steps,
+                                sample_every=min(sample_every, steps), checkpoint_every=250,
+                                seed=seed + k, temperature_K=temperature_K, timestep_fs=2.0)
+        run = folder / f"run{k}"
+        stages = plan_stages(config)
+        offset = dict(zip([st.name for st in stages], np.cumsum([0] + [st.n_steps for st in stages[:-1]])))
+        total = sum(st.n_steps for st in stages)
+        clock: dict[str, float] = {}
+
+        def report(stage, step, n, k=k, offset=offset, total=total, clock=clock):
+            if progress is None:
+                return
+            done = int(offset.get(stage, 0)) + step
+            if not clock:  # the rate from the second step on: the first includes loading the teacher
+                clock.update(t0=time.monotonic(), first=done)
+                left = None
+            else:
+                left = (time.monotonic() - clock["t0"]) / max(done - clock["first"], 1) * (total - done)
+            progress(f"teacher MD run {k + 1}/{len(starts)}", done, total, left)
+
+        run_protocol(config, lambda e=elements: make_teacher(teacher, e), run,
+                     resume=(run / "checkpoint.json").exists(), progress=report,
+                     metadata={"potential": teacher, "start": str(start)})
+        for p in config.pressures_GPa:
+            for i, a in enumerate(read(str(run / f"P_{p:g}GPa.extxyz"), index=":")):
+                a = a.copy()
+                a.calc = None
+                if "momenta" in a.arrays:
+                    del a.arrays["momenta"]
+                out.append(ds._tag(a, "teacher_md", run=k, frame=i, start=start.name, md_pressure_GPa=p,
+                                   md_temperature_K=temperature_K))
     return out
 
 
