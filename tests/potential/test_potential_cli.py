@@ -81,6 +81,29 @@ def test_fit_pod_model_writes_a_pod_that_validate_reads(tmp_path):
     assert json.loads(r.stdout)["overall"]["force_eV_A"] < 2 * test_f
 
 
+@needs_lammps
+def test_fit_pod_basis_options_reach_the_written_param_file(tmp_path):
+    """``--pod-radial`` / ``--pod-angular`` set the basis LAMMPS reads (a larger basis: more coefficients)."""
+    data = _data(tmp_path)
+    args = ["potential", "fit", str(data), "--model", "pod", "--pod-linear", "--test-fraction", "0.25", "--json"]
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "big"), "--pod-radial", "10,7,5", "--pod-angular",
+                                 "6,4"])
+    assert r.exit_code == 0, r.output
+    param = (tmp_path / "big/SbSe_param.pod").read_text()
+    for line in ("twobody_number_radial_basis_functions 10", "threebody_number_radial_basis_functions 7",
+                 "fourbody_number_radial_basis_functions 5", "threebody_angular_degree 6", "fourbody_angular_degree 4"):
+        assert line in param
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "small")])
+    assert r.exit_code == 0, r.output
+    n = {k: len((tmp_path / k / "SbSe_coefficients.pod").read_text().split()) for k in ("big", "small")}
+    assert n["big"] > n["small"]
+    for bad, flag in ((["--pod-radial", "8,6"], "--pod-radial"), (["--pod-radial", "4,6,4"], "--pod-radial"),
+                      (["--pod-angular", "x,3"], "--pod-angular")):
+        r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "bad"), *bad])
+        assert r.exit_code == 2 and flag in r.output, r.output
+    assert not (tmp_path / "bad").exists()
+
+
 def test_fit_refuses_an_unknown_model(tmp_path):
     data = _data(tmp_path)
     r = CliRunner().invoke(app, ["potential", "fit", str(data), "--out", str(tmp_path / "p"), "--model", "ace"])

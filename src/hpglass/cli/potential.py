@@ -62,6 +62,17 @@ def _verdict(report: dict) -> None:
         err_console.print(f"warning: {f}", markup=False)
 
 
+def _ints(text: str, n: int, flag: str) -> list[int]:
+    """'12,8,6' → [12, 8, 6]: ``n`` comma-separated integers ≥ 1, else an InputError naming ``flag``."""
+    try:
+        values = [int(t) for t in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != n or min(values) < 1:
+        raise InputError(f"expected {n} comma-separated integers ≥ 1, got {text!r}", field=flag)
+    return values
+
+
 @app.command("dataset")
 @handle_errors
 def dataset(
@@ -158,6 +169,10 @@ def fit(
     model: Annotated[str, typer.Option(help="snap (bispectrum, pair_style snap) | pod (proper orthogonal "
                                             "descriptors, pair_style pod)")] = "snap",
     pod_rcut: Annotated[float, typer.Option(help="POD cutoff (Å)")] = 5.5,
+    pod_radial: Annotated[str, typer.Option(
+        help="POD radial functions of the 2-, 3- and 4-body descriptors (e.g. 12,8,6: twice the cost of the default, "
+             "closer to the teacher; data/distil/README.md)")] = "8,6,4",
+    pod_angular: Annotated[str, typer.Option(help="POD angular degree of the 3- and 4-body descriptors")] = "5,3",
     pod_products: Annotated[bool, typer.Option(
         "--pod-products/--pod-linear",
         help="POD with the products of the 3- and 4-body descriptors (5-, 6-, 7-body terms)")] = True,
@@ -192,7 +207,13 @@ def fit(
 
     if model == "pod":
         products = {"nrbf33": 4, "p33": 3, "nrbf34": 3, "p34": 2, "nrbf44": 2, "p44": 1} if pod_products else {}
-        spec = PodSpec(rcut=pod_rcut, **products)
+        radial = _ints(pod_radial, 3, "--pod-radial")
+        angular = _ints(pod_angular, 2, "--pod-angular")
+        try:
+            spec = PodSpec(rcut=pod_rcut, nrbf2=radial[0], nrbf3=radial[1], nrbf4=radial[2], p3=angular[0],
+                           p4=angular[1], **products)
+        except InputError as exc:
+            raise InputError(exc.message, field="--pod-radial" if "radial" in exc.message else "--pod-rcut") from None
     elif model == "snap":
         disp = None if dispersion == "none" else dispersion
         spec = SnapSpec(twojmax=twojmax, rcutfac=rcutfac, quadratic=quadratic, dispersion=disp)
