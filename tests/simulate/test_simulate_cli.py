@@ -250,6 +250,7 @@ def test_initial_structure_skips_melt_and_quench(full, tmp_path):
     (["--barostat", "anisotropic"], ["--barostat"]),
     (["--steps-per-pressure", "0"], ["--steps-per-pressure"]),
     (["--potential", "nequip"], ["--potential", "sevenn"]),
+    (["--potential", "nequip"], ["--potential", "sevenn-d3zero"]),  # the distillation teachers are listed too
     (["--threads", "0"], ["--threads"]),
     (["--fmax", "0.05"], ["--fmax", "--crystal"]),
     (["--crystal", "pnma", "--melt-steps", "5"], ["--melt-steps", "--crystal"]),
@@ -267,6 +268,16 @@ def test_missing_sevenn_one_line(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sevenn", None)  # as if not installed: find_spec gives None, import fails
     out = tmp_path / "out"
     msg = one_line_error(invoke("--potential", "sevenn", "--atoms", "20", "--out", out), "sevenn")
+    assert "pip install" in msg
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra", [[], ["--crystal", "pnma", "--pressures", "0"]])
+def test_teacher_without_sevenn_one_line(tmp_path, monkeypatch, extra):
+    monkeypatch.setitem(sys.modules, "sevenn", None)
+    out = tmp_path / "out"
+    msg = one_line_error(invoke("--potential", "sevenn-d3zero", "--atoms", "20", *extra, "--out", out)
+                         if not extra else invoke("--potential", "sevenn-d3zero", *extra, "--out", out), "sevenn")
     assert "pip install" in msg
     assert not out.exists()
 

@@ -32,6 +32,7 @@ the shell to be sure. torch's intra-op threads are ``--threads`` (default 1).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import math
@@ -43,7 +44,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import HpglassError, InputError
+from ..errors import InputError
 from ..simulate.protocol import ProtocolConfig, plan_stages
 from .common import echo_json, err_console, handle_errors
 
@@ -94,14 +95,42 @@ def _ml_potential(name: str) -> Potential:
                      check=check, warning=calc.potential_warning(name))
 
 
+def _teacher_potential(name: str, elements: tuple[str, ...]) -> Potential:
+    """A distillation teacher (SevenNet-0 + D3, :mod:`hpglass.potential.teacher`) as an ASE-engine potential: the
+    teacher's own glass or crystal references, made by the same protocol as a student's. ``elements`` become the
+    D3 term's LAMMPS atom types."""
+    from ..potential.lammps_potential import open_lammps
+    from ..potential.teacher import TEACHERS, make_teacher, teacher_info, teacher_ml
+
+    ml = _ml_potential(teacher_ml(name))
+
+    def check(device: str) -> None:
+        ml.check(device)
+        if TEACHERS[name][1] is not None:  # D3 runs in LAMMPS: fail here, in one line, not at the first step
+            open_lammps().close()
+
+    def info(device: str, threads: int) -> dict[str, Any]:
+        return ml.info(device, threads) | teacher_info(name) | {"potential": name}
+
+    return Potential(name=name,
+                     factory=lambda device, threads: functools.partial(make_teacher, name, elements, int(threads),
+                                                                       device),
+                     info=info, check=check, warning=ml.warning)
+
+
 #: potential name → :class:`Potential`; ``--potential`` picks one (tests register cheap ASE calculators here)
 POTENTIALS: dict[str, Potential] = {name: _ml_potential(name) for name in ("sevenn", "chgnet")}
 
 
-def _potential(name: str) -> Potential:
-    if name not in POTENTIALS:
-        raise InputError(f"unknown potential {name!r}; choose one of {', '.join(POTENTIALS)}", field="--potential")
-    return POTENTIALS[name]
+def _potential(name: str, elements: tuple[str, ...] = ("Sb", "Se")) -> Potential:
+    from ..potential.teacher import TEACHERS
+
+    if name in POTENTIALS:
+        return POTENTIALS[name]
+    if name in TEACHERS and name not in POTENTIALS:
+        return _teacher_potential(name, elements)
+    names = list(POTENTIALS) + [t for t in TEACHERS if t not in POTENTIALS]
+    raise InputError(f"unknown potential {name!r}; choose one of {', '.join(names)}", field="--potential")
 
 
 # -- option plumbing -------------------------------------------------------------------------------------------------
@@ -335,7 +364,8 @@ def simulate(
         _refuse(ctx, _MD_ONLY, "is an option of the melt–quench run, not of --crystal")
         if resume is not None:
             raise InputError("--crystal runs resume by themselves: run the same command again", field="--resume")
-        pot = _lammps_crystal_potential(Path(potential)) if engine == "lammps" else _potential(potential)
+        pot = (_lammps_crystal_potential(Path(potential)) if engine == "lammps"
+               else _potential(potential, _crystal_elements(crystal, bcc_density, seed)))
         _run_crystal(crystal, parse_pressures(pressures), pot, device, threads, seed, out or DEFAULT_OUT,
                      fmax, max_steps, optimizer, bcc_density, json_out)
         return
@@ -367,7 +397,7 @@ def simulate(
     if engine == "lammps":
         _new_lammps_run(config, Path(potential), int(mpi), out, json_out)
         return
-    pot = _potential(potential)
+    pot = _potential(potential, Composition.parse(composition).elements)
     if pot.check is not None:
         pot.check(device)
     metadata = pot.info(device, int(threads))
@@ -414,7 +444,9 @@ def _resume(folder: Path, device: str | None, threads: int | None, json_out: boo
         return
     if mpi is not None:
         raise InputError("applies to --engine lammps runs; this one uses the ASE engine", field="--mpi")
-    pot = _potential(str(metadata.get("potential")))
+    from ..composition import Composition
+
+    pot = _potential(str(metadata.get("potential")), Composition.parse(config.composition).elements)
     dev = device if device is not None else str(metadata.get("device", "cpu"))
     try:
         nthreads = threads if threads is not None else int(metadata.get("torch_threads", 1))
@@ -556,6 +588,16 @@ def _run_lammps(config: ProtocolConfig, metadata: dict[str, Any], out: Path, mpi
 
 
 # -- crystals --------------------------------------------------------------------------------------------------------
+def _crystal_elements(name: str, bcc_density: float, seed: int) -> tuple[str, ...]:
+    from ..simulate.crystals import CRYSTALS, crystal
+
+    if name not in CRYSTALS:
+        raise InputError(f"unknown crystal {name!r}; choose one of {', '.join(CRYSTALS)}", field="--crystal")
+    if not (math.isfinite(bcc_density) and bcc_density > 0):
+        raise InputError(f"must be positive, got {bcc_density}", field="--bcc-density")
+    return tuple(dict.fromkeys(crystal(name, bcc_density_g_cm3=bcc_density, seed=seed).get_chemical_symbols()))
+
+
 def _lammps_crystal_potential(directory: Path) -> Potential:
     """A LAMMPS potential directory as the calculator of the crystal relaxations (ASE's optimiser and cell filter,
     LAMMPS's forces and stress through ``lammpslib``): the crystal references of a glass run with that potential."""

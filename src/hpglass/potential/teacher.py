@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["DEFAULT_TEACHER", "TEACHERS", "make_teacher", "teacher_info"]
+__all__ = ["DEFAULT_TEACHER", "TEACHERS", "make_teacher", "teacher_info", "teacher_ml"]
 
 #: the default (see the module docstring for the measurement behind it)
 DEFAULT_TEACHER = "sevenn-d3zero"
@@ -44,12 +44,16 @@ def _spec(name: str) -> tuple[str, str | None]:
     return TEACHERS[name]
 
 
-def make_teacher(name: str = DEFAULT_TEACHER, elements: tuple[str, ...] = ("Sb", "Se"), threads: int = 1):
-    """ASE calculator: the ML potential, plus D3 through LAMMPS when the name asks for it."""
+def make_teacher(name: str = DEFAULT_TEACHER, elements: tuple[str, ...] = ("Sb", "Se"), threads: int = 1,
+                 device: str = "cpu"):
+    """ASE calculator: the ML potential, plus D3 through LAMMPS when the name asks for it.
+
+    ``elements`` are the D3 term's LAMMPS atom types: every element of the atoms it will see.
+    """
     from ..simulate.calculators import make_calculator
 
     ml, damping = _spec(name)
-    calc = make_calculator(ml, "cpu", threads)
+    calc = make_calculator(ml, device, threads)
     if damping is None:
         return calc
     from ase.calculators.mixing import SumCalculator
@@ -57,6 +61,11 @@ def make_teacher(name: str = DEFAULT_TEACHER, elements: tuple[str, ...] = ("Sb",
     from .dispersion import d3_calculator
 
     return SumCalculator([calc, d3_calculator(elements, damping)])
+
+
+def teacher_ml(name: str) -> str:
+    """The ML potential under teacher ``name`` (its package must be installed for the teacher to run)."""
+    return _spec(name)[0]
 
 
 def teacher_info(name: str) -> dict[str, Any]:
