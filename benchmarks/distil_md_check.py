@@ -175,7 +175,52 @@ def _compare(out: Path, update: bool, per_pressure: bool = False, student: str =
         tag = "distil-md-glass" if per_pressure else "distil-md"
         replace_block(ROOT / "benchmarks/README.md", f"<!-- bench:{tag}:begin -->", f"<!-- bench:{tag}:end -->",
                       "\n".join(lines))
+    if per_pressure and done:
+        _structure_table(out, done, student, reference, update)
     print("verdict:", "passed" if ok else ("incomplete" if missing and all(r["passed"] for r in rows) else "failed"))
+
+
+#: bond cutoffs of the structure comparison: the bundled study's Sb–Se cutoff, and the covalent-radii values
+#: (1.2 × (r_a + r_b)) for the homopolar pairs, whose g(r) has no first minimum at a bond length in this glass
+CUTOFFS = {"Sb-Se": 3.3, "Sb-Sb": 3.34, "Se-Se": 2.88}
+
+
+def _structure_table(out: Path, done: list[float], student: str, reference: str, update: bool) -> None:
+    """Partial g(r), coordination, bond angles and rings of the glass-scale runs
+    (:func:`hpglass.potential.md_compare.compare_md`), one column per pressure."""
+    from ase.io import read
+
+    from hpglass.potential.md_compare import compare_md
+
+    res = {}
+    for p in done:
+        folder = out / f"from_{p:g}GPa"
+        res[p] = compare_md(read(folder / reference / f"P_{p:g}GPa.extxyz", index=":"),
+                            read(folder / student / f"P_{p:g}GPa.extxyz", index=":"), pressure_GPa=p,
+                            cutoffs=CUTOFFS, labels=(reference, student))
+    names = [m.name for m in res[done[0]].measures]
+    head = "| measure | " + " | ".join(f"{p:g} GPa: {reference} / {student}, Δ or R (sampling)" for p in done) + " |"
+    lines = [head, "|---|" + "---|" * len(done)]
+
+    def cell(m) -> str:
+        if m.unit == "fraction":
+            d = (f"{100 * m.difference:+.1f} %" if m.kind == "difference" else f"{100 * m.difference:.1f} %")
+            d += f" ({100 * m.noise:.1f} %)"
+        else:
+            d = (f"{m.difference:+.3f}" if m.kind == "difference" else f"{m.difference:.3f}") + f" ({m.noise:.3f})"
+        vals = "" if m.reference is None else f"{m.reference:.3f} / {m.candidate:.3f}, "
+        flag = " **beyond sampling**" if m.limit is None and m.beyond_sampling else ""
+        return vals + d + flag
+
+    for k, name in enumerate(names):
+        lines.append(f"| {name} | " + " | ".join(cell(res[p].measures[k]) for p in done) + " |")
+    lines.append(f"\nCutoffs {', '.join(f'{k} {v:g} Å' for k, v in CUTOFFS.items())}; sampling = the difference "
+                 f"two runs of the {reference} would show (4 blocks of its frames; `hpglass.potential.md_compare`). "
+                 f"{machine()}; `python benchmarks/distil_md_check.py compare OUT --start-glass DIR`.")
+    print("\n".join(lines))
+    if update:
+        replace_block(ROOT / "benchmarks/README.md", "<!-- bench:distil-md-structure:begin -->",
+                      "<!-- bench:distil-md-structure:end -->", "\n".join(lines))
 
 
 def main(argv=None) -> None:

@@ -338,3 +338,46 @@ def test_crystal_relaxed_with_a_lammps_potential(potential, tmp_path):
         atoms.calc = calc
         pressure = -atoms.get_stress()[:3].mean() * 160.21766208
         assert pressure == pytest.approx(p, abs=0.05)
+
+
+def test_potential_directory_on_the_ase_engine(potential, tmp_path):
+    """``--potential DIR`` without ``--engine lammps``: the ASE engine's integrators with LAMMPS's forces — how a
+    student runs exactly as its teacher does. Known answer: the pressure the engine recorded at each sampled frame
+    is what the potential, evaluated again on that frame (positions and momenta as written), gives — to 1e-6 GPa
+    (extxyz keeps positions to ~1e-8 Å); the ladder densifies; the run records the potential's hash and refuses to
+    resume once potential.json changed."""
+    import shutil
+
+    from ase.io import read
+
+    from hpglass.potential.lammps_potential import load_potential
+
+    ase_args = [a for a in ARGS if a not in ("--engine", "lammps")]
+    out = tmp_path / "ase"
+    res = invoke(*ase_args, "--potential", potential, "--out", out, "--json")
+    assert res.exit_code == 0, (res.stderr, res.exception)
+    data = json.loads(res.stdout)
+    run = json.loads((out / "run.json").read_text())
+    assert run["metadata"]["engine"].startswith("ASE integrators") and run["metadata"]["potential_json_sha256"]
+    calc = load_potential(potential).calculator()
+    for p in (0, 5):
+        rec = json.loads((out / f"P_{p}GPa.json").read_text())
+        assert rec["calculator"] == "LAMMPSlib" and rec["metadata"] == run["metadata"]
+        series = dict(zip(rec["series"]["step"], rec["series"]["pressure_GPa"], strict=True))
+        for atoms in read(out / f"P_{p}GPa.extxyz", index=":"):
+            atoms.calc = calc
+            pressure = -atoms.get_stress(include_ideal_gas=True)[:3].mean() * 160.21766208
+            assert pressure == pytest.approx(series[int(atoms.info["step"])], abs=1e-6)
+    rho = data["mean_density_g_cm3"]
+    assert rho["P_0GPa"] < rho["P_2GPa"] < rho["P_5GPa"]
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    res = invoke("--resume", copy, "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["resumed_from"]["stage"] == "P_5GPa"
+    pot = tmp_path / "pot"
+    shutil.copytree(potential, pot)
+    doc = json.loads((copy / "run.json").read_text())
+    doc["metadata"]["potential"] = str(pot)
+    (copy / "run.json").write_text(json.dumps(doc))
+    (pot / "potential.json").write_text(json.dumps(POTENTIAL | {"pair_coeff": ["* * 0.1 3.0"]}))
+    one_line_error(invoke("--resume", copy), "changed")

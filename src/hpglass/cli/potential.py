@@ -7,6 +7,8 @@
    split is validated per pressure bin; writes a potential directory (``potential.json`` + coefficient files).
 3. ``validate``: the potential against any labelled data set (acceptance measures in
    :mod:`hpglass.potential.validate`).
+4. ``compare-md``: the structure of the same MD stage run with the teacher and with the student
+   (:mod:`hpglass.potential.md_compare`).
 """
 
 from __future__ import annotations
@@ -270,3 +272,121 @@ def validate(
         echo_json(report)
         return
     _split_rows(report["bins"])
+
+
+@app.command("compare-md")
+@handle_errors
+def compare_md(
+    runs: Annotated[list[Path], typer.Argument(help="REFERENCE CANDIDATE [REFERENCE CANDIDATE …]: for each pressure, "
+                                                    "the production frames of the same stage run with each potential")],
+    cutoff: Annotated[list[str] | None, typer.Option(help="bond cutoff A-B=R (Å), repeatable; pairs not given: "
+                                                          "first minimum of the reference's g_ab(r)")] = None,
+    labels: Annotated[str, typer.Option(help="names of the reference and the candidate")] = "teacher,student",
+    ring_max: Annotated[int, typer.Option(help="largest primitive ring searched")] = 10,
+    out: Annotated[Path | None, typer.Option(help="folder for md_compare.json (with the curves) and one g(r) "
+                                                  "figure per pressure")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+) -> None:
+    """A student's MD structure against its teacher's (same protocol, cell and seed): density, g(r) and partials,
+    coordination, bond angles, rings, each with the reference's sampling noise; verdict on density (≤ 2 %) and
+    g(r) R (≤ 5 %) per pressure (:mod:`hpglass.potential.md_compare`)."""
+    from ..io.trajectory import read_frames
+    from ..potential.md_compare import compare_md as compare
+    from ..structure.neighbors import check_frame
+
+    if len(runs) % 2:
+        raise InputError(f"expects REFERENCE CANDIDATE pairs, got {len(runs)} file(s)", field="runs")
+    names = tuple(s.strip() for s in labels.split(","))
+    if len(names) != 2 or not all(names):
+        raise InputError(f"expected two comma-separated names, got {labels!r}", field="--labels")
+    if ring_max < 3:
+        raise InputError(f"must be at least 3, got {ring_max}", field="--ring-max")
+
+    def frames_of(path: Path) -> list:
+        got = read_frames(path, "::")
+        for k, atoms in enumerate(got):
+            check_frame(atoms, source=f"{path} frame {k}")
+        return got
+
+    results = []
+    for ref_path, cand_path in zip(runs[::2], runs[1::2], strict=True):
+        ref, cand = frames_of(ref_path), frames_of(cand_path)
+        try:
+            results.append(compare(ref, cand, cutoffs=cutoff or None, ring_max=ring_max, labels=names))
+        except InputError as exc:  # name the pair of files the frames came from
+            raise InputError(exc.message, source=cand_path if exc.field == names[1] else ref_path,
+                             field=exc.field) from None
+    warnings = [w for r in results for w in r.warnings]
+    doc = {"pairs": [{"reference_file": str(a), "candidate_file": str(b)} | r.to_dict()
+                     for a, b, r in zip(runs[::2], runs[1::2], results, strict=True)],
+           "passed": all(r.passed for r in results), "warnings": warnings}
+    if out is not None:
+        _write_md_compare(out, runs, results)
+        doc["out"] = str(out)
+    for w in warnings:
+        err_console.print(f"warning: {w}", markup=False)
+    if json_out:
+        echo_json(doc)
+        return
+    _md_table(results)
+
+
+def _write_md_compare(out: Path, runs: list[Path], results: list) -> None:
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io.atomic import atomic_write_bytes, atomic_write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"pairs": [{"reference_file": str(a), "candidate_file": str(b)} | r.to_dict(arrays=True)
+                     for a, b, r in zip(runs[::2], runs[1::2], results, strict=True)]}
+    atomic_write_text(out / "md_compare.json", json.dumps(doc, indent=1) + "\n")
+    import io
+
+    for k, r in enumerate(results):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        r.plot(ax=ax)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        name = f"md_compare_P_{r.pressure_GPa:g}GPa.png" if r.pressure_GPa is not None else f"md_compare_{k}.png"
+        atomic_write_bytes(out / name, buf.getvalue())
+
+
+def _md_row(m) -> tuple[str, ...]:
+    """One measure as table cells, each number to the precision its sampling noise allows (at least 2 digits)."""
+    def value(x: float | None) -> str:
+        return "—" if x is None else f"{x:.3f}"
+
+    def diff(x: float, signed: bool) -> str:
+        if m.unit == "fraction":
+            return f"{100 * x:{'+' if signed else ''}.1f} %"
+        return f"{x:{'+' if signed else ''}.3f}"
+
+    signed = m.kind == "difference"
+    verdict = ("pass" if m.passed else "FAIL") if m.passed is not None else (
+        "beyond sampling" if m.beyond_sampling else "")
+    name = f"{m.name} ({m.value_unit})" if m.value_unit and m.value_unit != "neighbours" else m.name
+    return name, value(m.reference), value(m.candidate), diff(m.difference, signed), diff(m.noise, False), verdict
+
+
+def _md_table(results: list) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    for r in results:
+        p = "?" if r.pressure_GPa is None else f"{r.pressure_GPa:g}"
+        t = Table(title=f"{r.labels[1]} vs {r.labels[0]} at {p} GPa ({r.n_atoms} atoms, {r.n_frames[0]} / "
+                        f"{r.n_frames[1]} frames; cutoffs "
+                        + ", ".join(f"{k} {v:.2f} Å" for k, v in r.cutoffs_A.items()) + ")")
+        for col in ("measure", r.labels[0], r.labels[1], "Δ or R", "sampling", "verdict"):
+            t.add_column(col, overflow="fold")
+        for m in r.measures:
+            t.add_row(*_md_row(m))
+        Console().print(t)
+        err_console.print(f"verdict at {p} GPa: {'passed' if r.passed else 'failed'} (density ≤ 2 %, g(r) R ≤ 5 %)",
+                          markup=False)

@@ -129,8 +129,11 @@ def _potential(name: str, elements: tuple[str, ...] = ("Sb", "Se")) -> Potential
         return POTENTIALS[name]
     if name in TEACHERS and name not in POTENTIALS:
         return _teacher_potential(name, elements)
+    if (Path(name) / "potential.json").is_file():
+        return _lammps_ase_potential(Path(name))
     names = list(POTENTIALS) + [t for t in TEACHERS if t not in POTENTIALS]
-    raise InputError(f"unknown potential {name!r}; choose one of {', '.join(names)}", field="--potential")
+    raise InputError(f"unknown potential {name!r}; choose one of {', '.join(names)}, or a potential directory "
+                     "(with potential.json)", field="--potential")
 
 
 # -- option plumbing -------------------------------------------------------------------------------------------------
@@ -298,7 +301,9 @@ def simulate(
     decompress: Annotated[bool, typer.Option("--decompress", help="after the top pressure, step back down")]
         = _D.decompress,
     potential: Annotated[str, typer.Option(help="sevenn (SevenNet-0, default) | chgnet (faster; soft above "
-                                                "~50 GPa); with --engine lammps: a potential directory")] = "sevenn",
+                                                "~50 GPa) | sevenn-d3zero (the distillation teacher, + D3) | a "
+                                                "LAMMPS potential directory (its forces on the ASE engine; "
+                                                "required with --engine lammps)")] = "sevenn",
     engine: Annotated[str, typer.Option(help="ase (any ASE calculator, default) | lammps (LAMMPS's own MD with "
                                              "the potential directory given as --potential)")] = "ase",
     mpi: Annotated[int, typer.Option(help="--engine lammps: MPI ranks (mpiexec -n N)")] = 1,
@@ -447,6 +452,12 @@ def _resume(folder: Path, device: str | None, threads: int | None, json_out: boo
     from ..composition import Composition
 
     pot = _potential(str(metadata.get("potential")), Composition.parse(config.composition).elements)
+    if "potential_json_sha256" in metadata:  # a LAMMPS potential directory run by the ASE engine
+        now = pot.info("cpu", 1).get("potential_json_sha256")
+        if now != metadata["potential_json_sha256"]:
+            raise InputError(f"the potential in {metadata.get('potential')} changed since the run started (its "
+                             "potential.json hash differs); restore it, or start a new run", source=path,
+                             field="potential")
     dev = device if device is not None else str(metadata.get("device", "cpu"))
     try:
         nthreads = threads if threads is not None else int(metadata.get("torch_threads", 1))
@@ -601,13 +612,19 @@ def _crystal_elements(name: str, bcc_density: float, seed: int) -> tuple[str, ..
 def _lammps_crystal_potential(directory: Path) -> Potential:
     """A LAMMPS potential directory as the calculator of the crystal relaxations (ASE's optimiser and cell filter,
     LAMMPS's forces and stress through ``lammpslib``): the crystal references of a glass run with that potential."""
+    return _lammps_ase_potential(directory, "ASE optimiser, LAMMPS forces (lammpslib)")
+
+
+def _lammps_ase_potential(directory: Path, engine: str = "ASE integrators, LAMMPS forces (lammpslib)") -> Potential:
+    """A LAMMPS potential directory as an ASE-engine calculator: the protocol's ASE integrators and barostat with the
+    potential's forces, so that a student runs exactly as its teacher does (``--potential DIR`` without
+    ``--engine lammps``)."""
     from ..potential.lammps_potential import load_potential
 
     meta = _lammps_metadata(directory, 1)
     pot = load_potential(directory)
     return Potential(name=str(pot.directory), factory=lambda device, threads: pot.calculator,
-                     info=lambda device, threads: meta | {"potential": str(pot.directory),
-                                                          "engine": "ASE optimiser, LAMMPS forces (lammpslib)"})
+                     info=lambda device, threads: meta | {"potential": str(pot.directory), "engine": engine})
 
 
 def _run_crystal(name: str, pressures: tuple[float, ...], pot: Potential, device: str, threads: int, seed: int,
