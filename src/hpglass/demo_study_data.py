@@ -410,7 +410,7 @@ def make_bcc_reference(out_dir, device: str = "cpu", threads: int = 1, progress=
                        metadata=meta)
     relaxed = lad.files[p]
     cfg = ProtocolConfig(composition="Sb2Se3", n_atoms=len(start), pressures_GPa=(p,),
-                         initial_structure=str(relaxed), **s["md"])
+                         initial_structure=str(Path(relaxed).resolve()), **s["md"])
     md = out / "md"
     md.mkdir(parents=True, exist_ok=True)
     # the run record `hpglass simulate` writes (so that `hpglass simulate --resume OUT/md` continues it too)

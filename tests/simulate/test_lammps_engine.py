@@ -381,3 +381,23 @@ def test_potential_directory_on_the_ase_engine(potential, tmp_path):
     (copy / "run.json").write_text(json.dumps(doc))
     (pot / "potential.json").write_text(json.dumps(POTENTIAL | {"pair_coeff": ["* * 0.1 3.0"]}))
     one_line_error(invoke("--resume", copy), "changed")
+
+
+def test_relative_initial_structure_from_python(full, potential, tmp_path, monkeypatch):
+    """run_lammps_protocol with an initial structure given relative to the caller's folder: the worker runs in
+    another process and folder, so the path is resolved first (it once failed with "initial structure not
+    found"); the run starts from that structure (same atoms)."""
+    import shutil
+
+    from ase.io import read
+
+    from hpglass.simulate.lammps_engine import run_lammps_protocol
+
+    shutil.copy(full[0] / "P_5GPa.extxyz", tmp_path / "start.extxyz")
+    monkeypatch.chdir(tmp_path)
+    cfg = ProtocolConfig(composition="Sb2Se3", n_atoms=40, pressures_GPa=(5.0,), initial_structure="start.extxyz",
+                         equilibration_steps=0, pressure_equilibration_steps=20, steps_per_pressure=40,
+                         sample_every=20, checkpoint_every=40, timestep_fs=4.0)
+    res = run_lammps_protocol(cfg, potential, "out")
+    frames = read(next(f for f in res.files["P_5GPa"] if str(f).endswith(".extxyz")), index=":")
+    assert len(frames) == 2 and frames[0].get_chemical_symbols() == read("start.extxyz").get_chemical_symbols()

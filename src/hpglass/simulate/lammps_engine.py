@@ -63,6 +63,7 @@ MPICH), and the output folder must be on a file system that every rank sees.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shlex
@@ -192,6 +193,9 @@ def run_lammps_protocol(config: ProtocolConfig, potential_dir: str | Path, out_d
     from ..potential.lammps_potential import load_potential
 
     out_dir = Path(out_dir)
+    if config.initial_structure and not Path(config.initial_structure).is_absolute():
+        # the worker runs in another process and folder: a path relative to the caller's would not be found there
+        config = dataclasses.replace(config, initial_structure=str(Path(config.initial_structure).resolve()))
     pot = load_potential(potential_dir)
     check_species(config, pot.directory)
     cmd = worker_command(out_dir, mpi)
