@@ -93,6 +93,9 @@ def test_pressure_from_the_frames_or_given():
     for a in frames:
         a.info["pressure_GPa"] = 20.0
     assert compare_md(frames, frames, cutoffs=CUT, ring_max=6).pressure_GPa == 20.0
+    for a in frames:  # numpy scalars, as ase.io.read gives them
+        a.info["pressure_GPa"] = np.int64(20)
+    assert compare_md(frames, frames, cutoffs=CUT, ring_max=6).pressure_GPa == 20.0
     assert compare_md(frames, frames, cutoffs=CUT, ring_max=6, pressure_GPa=5).pressure_GPa == 5.0
     frames[1].info["pressure_GPa"] = 30.0
     assert compare_md(frames, frames, cutoffs=CUT, ring_max=6).pressure_GPa is None

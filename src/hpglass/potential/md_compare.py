@@ -41,6 +41,7 @@ pointer, not a verdict; only the two acceptance measures pass or fail.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -264,8 +265,9 @@ def _pressure(frames, given: float | None) -> float | None:
     if given is not None:
         return float(given)
     values = {a.info.get("pressure_GPa") for a in frames}
-    if len(values) == 1 and isinstance(next(iter(values)), int | float):
-        return float(next(iter(values)))
+    value = next(iter(values))
+    if len(values) == 1 and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
     return None
 
 
