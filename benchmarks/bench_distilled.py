@@ -8,7 +8,12 @@ at 10 GPa replicated 2 × 2 × 1 (320 atoms) and a 3000-atom random packing at t
 distance). Timed against SevenNet-0 alone and against the teacher it was fitted to (SevenNet-0 + D3, whose
 dispersion term is part of what the student replaces).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_distilled.py --potential DIR [--update-readme]
+Rounds: on a shared virtual machine one tool's time drifts by up to ±30 % over minutes (measured: the same student
+run gave 0.18–0.25 ms per atom-step back to back), so ``--rounds R`` times student and teachers in turn R times and
+reports, per cell, the median time of each tool and the median and range of the per-round ratios (each ratio from
+measurements minutes apart, not from runs at different times of day).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_distilled.py --potential DIR [--rounds 3] [--update-readme]
 """
 
 from __future__ import annotations
@@ -84,6 +89,21 @@ def time_student(atoms, steps: int, potential: str) -> float:
     return dt / steps / len(atoms) * 1e3
 
 
+def summarise(n: int, rounds: list[dict[str, float]], teachers: list[str]) -> dict:
+    """Median ms per atom-step of each tool over the rounds, and the median, lowest and highest of the per-round
+    ratios teacher / student."""
+    import numpy as np
+
+    row = {"atoms": n, "rounds": len(rounds),
+           "student_ms_per_atom_step": float(np.median([r["student"] for r in rounds]))}
+    for t in teachers:
+        ratios = [r[t] / r["student"] for r in rounds]
+        row[f"{t}_ms_per_atom_step"] = float(np.median([r[t] for r in rounds]))
+        row[f"{t}_ratio"] = float(np.median(ratios))
+        row[f"{t}_ratio_min"], row[f"{t}_ratio_max"] = float(min(ratios)), float(max(ratios))
+    return row
+
+
 def _describe(meta: dict) -> str:
     spec = meta["fit"]["spec"]
     if meta["fit"].get("kind") == "pod":
@@ -101,27 +121,35 @@ def main(argv=None) -> None:
     ap.add_argument("--teachers", default="sevenn,sevenn-d3zero", help="teachers to time (comma-separated)")
     ap.add_argument("--teacher-steps", default="10,3", help="steps at 320, 3000 atoms")
     ap.add_argument("--student-steps", default="400,60")
+    ap.add_argument("--rounds", type=int, default=3, help="student and teachers timed in turn this many times")
     ap.add_argument("--update-readme", action="store_true")
     a = ap.parse_args(argv)
+    if a.rounds < 1:
+        ap.error("--rounds must be at least 1")
     ts = [int(x) for x in a.teacher_steps.split(",")]
     ss = [int(x) for x in a.student_steps.split(",")]
+    teachers = a.teachers.split(",")
     rows = []
     for (n, atoms), nt, ns in zip(cells().items(), ts, ss):
-        student = time_student(atoms, ns, a.potential)
-        row = {"atoms": n, "student_ms_per_atom_step": student}
-        for name in a.teachers.split(","):
-            row[f"{name}_ms_per_atom_step"] = t = time_teacher(atoms, nt, name)
-            row[f"{name}_ratio"] = t / student
-        rows.append(row)
+        rounds = []
+        for r in range(a.rounds):
+            got = {"student": time_student(atoms, ns, a.potential)}
+            for name in teachers:
+                got[name] = time_teacher(atoms, nt, name)
+            rounds.append(got)
+            print(json.dumps({"atoms": n, "round": r + 1, **got}), flush=True)
+        rows.append(summarise(n, rounds, teachers))
         print(json.dumps(rows[-1]), flush=True)
     meta = json.loads((Path(a.potential) / "potential.json").read_text())
-    lines = [f"Student: {_describe(meta)}.", "",
+    lines = [(f"Student: {_describe(meta)}. Median of {a.rounds} rounds (student and teachers timed in turn); "
+              "ratio: median of the per-round ratios [lowest–highest]."), "",
              "| atoms | student (ms / atom-step) | "
-             + " | ".join(f"{t} (ms / atom-step) | speed-up vs {t}" for t in a.teachers.split(",")) + " |",
-             "|---|---|" + "---|---|" * len(a.teachers.split(","))]
+             + " | ".join(f"{t} (ms / atom-step) | speed-up vs {t}" for t in teachers) + " |",
+             "|---|---|" + "---|---|" * len(teachers)]
     for r in rows:
         lines.append(f"| {r['atoms']} | {r['student_ms_per_atom_step']:.4f} | " + " | ".join(
-            f"{r[t + '_ms_per_atom_step']:.3f} | {r[t + '_ratio']:.0f}×" for t in a.teachers.split(",")) + " |")
+            f"{r[t + '_ms_per_atom_step']:.3f} | {r[t + '_ratio']:.0f}× [{r[t + '_ratio_min']:.0f}–"
+            f"{r[t + '_ratio_max']:.0f}]" for t in teachers) + " |")
     lines.append(f"\n{machine()}; CPU time, one thread each; `python benchmarks/bench_distilled.py`.")
     print("\n".join(lines))
     if a.update_readme:

@@ -28,8 +28,8 @@ from typing import Any
 
 from ..errors import InputError, MissingDependencyError
 
-__all__ = ["FORMAT", "LammpsPotential", "NEIGHBOR_SKIN_A", "atoms_from_lammps", "build_system", "lammps_library_env", "lammps_rows",
-           "load_potential", "open_lammps", "sha256_file"]
+__all__ = ["FORMAT", "NEIGHBOR_SKIN_A", "LammpsPotential", "atoms_from_lammps", "build_system", "lammps_library_env",
+           "lammps_rows", "load_potential", "open_lammps", "sha256_file"]
 
 FORMAT = "hpglass-lammps-potential/1"
 POTENTIAL_JSON = "potential.json"
