@@ -184,3 +184,21 @@ def test_bundle_glass_run_keeps_sparse_frames_exactly(tmp_path):
     assert recs == ["P_0GPa.json", "P_0GPa_decompress.json", "P_10GPa.json", "run.json"]
     assert json.loads((out / "records" / "glass5" / "run.json").read_text())["bundled_frames"]["kept_indices"] == \
         res["frames"]
+
+
+def test_copy_bundled_elf_takes_a_finished_bundle_as_it_is(tmp_path):
+    """Rebundling with an ELF bundle already made (no GPAW folder) copies its three files byte for byte and reads
+    the analyses back; a folder holding neither is refused naming the missing file."""
+    from hpglass.demo_study_data import copy_bundled_elf
+
+    src = SIM / DEMO_ELF["folder"]
+    p = DEMO_ELF["pressures_GPa"][-1]
+    got = copy_bundled_elf(src, p, tmp_path)
+    for name in (elf_grid_name(p), f"elf_P_{p:g}GPa_summary.json", f"elf_P_{p:g}GPa_frame.extxyz"):
+        assert (tmp_path / name).read_bytes() == (src / name).read_bytes()
+    assert got["grid"] == tmp_path / elf_grid_name(p)
+    assert got["full"]["per_species"] and got["bundled"]["per_species"]
+    with pytest.raises(InputError, match=f"elf_P_{p:g}GPa_summary.json missing"):
+        (tmp_path / "partial").mkdir()
+        (tmp_path / "partial" / elf_grid_name(p)).write_bytes(b"")
+        copy_bundled_elf(tmp_path / "partial", p, tmp_path / "out")

@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["DEMO_BCC_REFERENCE", "DEMO_ELF", "DEMO_STUDY_DIFFRACTION", "DEMO_STUDY_SIMULATION",
            "DEMO_STUDY_TRANSPORT", "bundle_elf_grid", "bundle_elf_run", "bundle_glass_run", "bundled_study_toml",
-           "demo_study_toml", "elf_grid_name", "make_bcc_reference", "make_demo_study_patterns",
+           "copy_bundled_elf", "demo_study_toml", "elf_grid_name", "make_bcc_reference", "make_demo_study_patterns",
            "make_demo_study_transport", "model_tcs", "simulated_frames_by_pressure", "sparse_indices",
            "write_simulated_bundle"]
 
@@ -499,6 +499,30 @@ def bundle_elf_run(run_dir, pressure_GPa: float, out_folder) -> dict:
             "bundled": small}
 
 
+def copy_bundled_elf(folder, pressure_GPa: float, out_folder) -> dict:
+    """Copy what :func:`bundle_elf_run` wrote for one pressure (``elf_P_<p>GPa.cube.gz``, ``…_summary.json``,
+    ``…_frame.extxyz``) from ``folder`` to ``out_folder``; returns the same entries as :func:`bundle_elf_run`, the
+    analyses read back from the summary. A missing file is an :class:`~hpglass.errors.InputError` naming it."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from .errors import InputError
+
+    folder, out_folder = Path(folder), Path(out_folder)
+    p = float(pressure_GPa)
+    names = (elf_grid_name(p), f"elf_P_{p:g}GPa_summary.json", f"elf_P_{p:g}GPa_frame.extxyz")
+    for name in names:
+        if not (folder / name).is_file():
+            raise InputError(f"neither an `hpglass elf` frame folder (no elf.cube) nor a bundled ELF ({name} missing)",
+                             source=folder, field="elf_runs")
+    for name in names:
+        shutil.copy2(folder / name, out_folder / name)
+    grid = json.loads((folder / names[1]).read_text(encoding="utf-8"))["bundled_grid"]
+    return {"grid": out_folder / names[0], "summary": out_folder / names[1],
+            "full": grid["study_analysis_full_grid"], "bundled": grid["study_analysis_bundled_grid"]}
+
+
 # -- the bundled study file -----------------------------------------------------------------------------------------
 def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -649,7 +673,9 @@ def write_simulated_bundle(glass_run, crystals, bcc_reference, elf_runs: dict[fl
     bcc_reference: a :func:`make_bcc_reference` folder: ``relax/`` copied, the MD frames thinned to ``keep_bcc``
         (:func:`sparse_indices`) as ``bcc_reference/bcc_P_<p>GPa_md.extxyz``, the MD records to ``bcc_reference/md``.
     elf_runs: pressure → ``hpglass elf`` frame folder, bundled by :func:`bundle_elf_run` (with the frame the ELF was
-        computed on, ``elf/elf_P_<p>GPa_frame.extxyz``: it may come from a smaller cell than the glass run's).
+        computed on, ``elf/elf_P_<p>GPa_frame.extxyz``: it may come from a smaller cell than the glass run's), or a
+        folder that already holds that bundle (no ``elf.cube``), copied by :func:`copy_bundled_elf` — so that
+        rebundling needs no new GPAW run.
     study_toml: the study file's text (default :func:`bundled_study_toml`, i.e. :data:`DEMO_STUDY_SIMULATION`).
 
     The X-ray patterns are made from the bundled frames (:func:`make_demo_study_patterns`), so that the test that
@@ -695,6 +721,9 @@ def write_simulated_bundle(glass_run, crystals, bcc_reference, elf_runs: dict[fl
     elf_out.mkdir(parents=True)
     elf = {}
     for p, run in sorted(elf_runs.items()):
+        if not (Path(run) / "elf.cube").exists():
+            elf[p] = copy_bundled_elf(run, p, elf_out)
+            continue
         elf[p] = bundle_elf_run(run, p, elf_out)
         frame = read(Path(run) / "frame.extxyz")
         frame.arrays.pop("momenta", None)
